@@ -1,0 +1,125 @@
+//! Render benchmark: generates an app tree of realistic size (~35 MB of
+//! bundles and maps, ~1,000 product-name occurrences over 50 locales, the
+//! fixture's other files) and times `whitelabel render` on it as a separate
+//! process, printing wall time and peak memory. Run:
+//!
+//!     cargo bench --bench render
+//!
+//! Figures are printed, never asserted.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn main() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    let started = Instant::now();
+    let (bytes, occurrences) = generate(repo, &app);
+    println!(
+        "generated {:.1} MB of bundles and maps with {occurrences} product-name occurrences in {:.1}s",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    let bin = env!("CARGO_BIN_EXE_whitelabel");
+    let mut walls = Vec::new();
+    for run in 0..5 {
+        let out = tmp.path().join(format!("out{run}"));
+        let t = Instant::now();
+        let o = Command::new(bin)
+            .current_dir(repo)
+            .args(["render", "nexa", "--from-dir", app.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        walls.push(t.elapsed().as_secs_f64());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        if run == 0 {
+            print!("{}", String::from_utf8_lossy(&o.stdout));
+        }
+    }
+    let peak_kib = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    };
+    walls.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "render: min {:.3}s  median {:.3}s  max {:.3}s  over {} runs; peak RSS {:.0} MB",
+        walls[0],
+        walls[walls.len() / 2],
+        walls[walls.len() - 1],
+        walls.len(),
+        peak_kib as f64 / 1024.0
+    );
+}
+
+const LOCALES: usize = 50;
+
+/// Writes the tree; returns (bytes of JS + maps, product-name occurrences).
+fn generate(repo: &Path, app: &Path) -> (usize, usize) {
+    // Everything but the bundles comes from the fixture (icons, config, views, audio).
+    for e in walkdir::WalkDir::new(repo.join("tests/fixtures/chatwoot-v3.15.0")) {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(repo.join("tests/fixtures/chatwoot-v3.15.0")).unwrap();
+        let dst = app.join(rel);
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+    let assets = app.join("public/vite/assets");
+    let mut total = 0;
+    let mut occurrences = 0;
+    // One big shared locale chunk, as Vite builds it: 50 locales, ~20 mentions each.
+    let mut chunk = String::from("const e={");
+    for l in 0..LOCALES {
+        write!(chunk, "l{l}:{{").unwrap();
+        for k in 0..2400 {
+            let quote = ["\"", "'", "`"][k % 3];
+            if k % 120 == 0 {
+                write!(chunk, "K{k}:{quote}Welcome to Chatwoot, locale {l}{quote},").unwrap();
+                occurrences += 1;
+            } else {
+                write!(chunk, "K{k}:{quote}Message {k} for locale {l} with some ordinary words{quote},").unwrap();
+            }
+        }
+        chunk.push_str("},");
+    }
+    chunk.push_str("};export{e as default};\n");
+    total += write_with_map(&assets, "locales-A1b2C3d4", &chunk);
+    // Sixty code chunks of ~240 KB; a few mention the product, all have colors.
+    for c in 0..60 {
+        let mut js = String::new();
+        for f in 0..2600 {
+            write!(js, "function f{c}_{f}(e,t){{if(e.installationName===\"Chatwoot\")return t;return e.x+\"#1f93ff\"+t.y*{f}}};").unwrap();
+        }
+        if c % 6 == 0 {
+            js.push_str("const m={POWERED_BY:\"Powered by Chatwoot\",HELP:\"https://chwt.app/hc/email\"};");
+            occurrences += 1;
+        }
+        js.push_str("export{f0_0 as a};\n");
+        total += write_with_map(&assets, &format!("chunk{c:02}-Zz{c:06}"), &js);
+    }
+    (total, occurrences)
+}
+
+/// Writes `name.js` and `name.js.map` (sourcesContent holds the same text);
+/// returns the bytes written.
+fn write_with_map(dir: &Path, name: &str, js: &str) -> usize {
+    let code = format!("{js}//# sourceMappingURL={name}.js.map\n");
+    let map = serde_json::json!({
+        "version": 3,
+        "file": format!("{name}.js"),
+        "sources": [format!("../../app/javascript/{name}.js")],
+        "sourcesContent": [js],
+        "names": [],
+        "mappings": "AAAA",
+    })
+    .to_string();
+    std::fs::write(dir.join(format!("{name}.js")), &code).unwrap();
+    std::fs::write(dir.join(format!("{name}.js.map")), &map).unwrap();
+    code.len() + map.len()
+}

@@ -1,0 +1,235 @@
+//! `action = "replace"`: find → replace pairs applied only inside the ranges
+//! a scanner allows (JS string literals, source-map sources, YAML values, or
+//! the whole text), each inserted value escaped for the place it lands.
+
+use regex::Regex;
+
+use super::Outcome;
+use crate::brand::Brand;
+use crate::escape::{self, Quote};
+use crate::patchset::{Escape, Pattern, Replacement, Scope, Syntax};
+use crate::scan::{js, sourcemap, yaml};
+use crate::template::{Bound, Template};
+
+/// One compiled replace entry (links entries are expanded to one per prefix).
+#[derive(Debug)]
+struct Entry {
+    /// Index of the patch-set entry it came from, for counting.
+    slot: usize,
+    word: Option<String>,
+    value: Bound,
+    escape: Escape,
+}
+
+/// All entries of a rule, compiled for one brand.
+#[derive(Debug)]
+pub struct Replacer {
+    regex: Regex,
+    entries: Vec<Entry>,
+    slots: usize,
+    syntax: Syntax,
+    i18n_keys: Option<Regex>,
+}
+
+/// Where a piece of text lands, which decides the container escaping.
+#[derive(Debug, Clone, Copy)]
+enum Land {
+    Js(Quote),
+    Yaml(yaml::Style),
+    Text,
+}
+
+impl Replacer {
+    pub fn new(
+        replacements: &[Replacement],
+        links: &[(String, Template)],
+        brand: &Brand,
+        syntax: Syntax,
+        i18n_keys: Option<&Regex>,
+    ) -> Replacer {
+        let mut alternatives = Vec::new();
+        let mut entries = Vec::new();
+        for (slot, r) in replacements.iter().enumerate() {
+            if r.is_links() {
+                for (from, to) in links {
+                    alternatives.push(regex::escape(from));
+                    entries.push(Entry { slot, word: None, value: to.bind(brand), escape: r.escape });
+                }
+                continue;
+            }
+            let (alt, word) = match &r.pattern {
+                Pattern::Literal(s) => (regex::escape(s), None),
+                Pattern::Word(w) => (regex::escape(w), Some(w.clone())),
+                Pattern::Regex(re) => (re.as_str().to_string(), None),
+            };
+            alternatives.push(alt);
+            entries.push(Entry { slot, word, value: r.with.bind(brand), escape: r.escape });
+        }
+        let pattern =
+            alternatives.iter().enumerate().map(|(i, a)| format!("(?P<e{i}>{a})")).collect::<Vec<_>>().join("|");
+        Replacer {
+            regex: Regex::new(&pattern).expect("patterns were validated when the patch set loaded"),
+            entries,
+            slots: replacements.len(),
+            syntax,
+            i18n_keys: i18n_keys.cloned(),
+        }
+    }
+
+    /// Applies the replacer to a whole file in the given scope.
+    pub fn apply(&self, scope: Scope, data: &[u8]) -> Result<Outcome, String> {
+        let mut counts = vec![0; self.slots];
+        let Ok(text) = std::str::from_utf8(data) else {
+            return Err("is not UTF-8 text".into());
+        };
+        // Cheap pre-check: most files of a glob hold nothing to replace.
+        if !self.regex.is_match(text) {
+            return Ok(Outcome::unchanged(self.slots));
+        }
+        let new = match scope {
+            Scope::Text => self.in_text(text, Land::Text, false, &mut counts),
+            Scope::JsStrings => self.in_js(text, false, &mut counts)?,
+            Scope::YamlValues => self.in_yaml(text, &mut counts),
+            Scope::SourcemapSources => {
+                let patched = sourcemap::patch_sources(data, |name, src| match sourcemap::source_kind(name) {
+                    sourcemap::SourceKind::Js => self.in_js(src, false, &mut counts).map(Some),
+                    sourcemap::SourceKind::Json => self.in_js(src, true, &mut counts).map(Some),
+                    sourcemap::SourceKind::Other => Ok(None),
+                })?;
+                let bytes = patched.filter(|b| b != data && counts.iter().any(|c| *c > 0));
+                return Ok(Outcome { bytes, counts });
+            }
+        };
+        // Matches that rewrite to the same text still count: the rule applied.
+        Ok(Outcome { bytes: (new != text).then(|| new.into_bytes()), counts })
+    }
+
+    /// Replaces in a plain text value (ID3 frames), no escaping.
+    pub fn apply_text(&self, text: &str, counts: &mut [usize]) -> String {
+        self.in_text_with(text, counts, |s| s.to_string(), |e| e.value.render(str::to_string))
+    }
+
+    /// Rewrites JS (or JSON, parsed as a JS expression) inside text literals.
+    fn in_js(&self, src: &str, json: bool, counts: &mut [usize]) -> Result<String, String> {
+        if !self.regex.is_match(src) {
+            return Ok(src.to_string());
+        }
+        let wrapped;
+        let (code, shift) = if json {
+            wrapped = format!("({src}\n)");
+            (wrapped.as_str(), 1)
+        } else {
+            (src, 0)
+        };
+        let literals = js::patchable_literals(code, self.i18n_keys.as_ref())?;
+        let mut out = String::with_capacity(src.len() + 256);
+        let mut pos = 0;
+        for lit in literals {
+            let (start, end) = (lit.start - shift, lit.end - shift);
+            out.push_str(&src[pos..start]);
+            out.push_str(&self.in_text(&src[start..end], Land::Js(lit.quote), lit.i18n, counts));
+            pos = end;
+        }
+        out.push_str(&src[pos..]);
+        Ok(out)
+    }
+
+    fn in_yaml(&self, text: &str, counts: &mut [usize]) -> String {
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut pos = 0;
+        for v in yaml::values(text) {
+            let body = &text[v.start..v.end];
+            let mut new = self.in_text(body, Land::Yaml(v.style), false, counts);
+            if new == body {
+                continue;
+            }
+            out.push_str(&text[pos..v.start]);
+            if v.style == yaml::Style::Plain && !plain_safe(&new) {
+                // The value needs quoting now; the original text was plain, so
+                // escape all of it for a double-quoted scalar.
+                let mut c = vec![0; counts.len()];
+                new = format!(
+                    "\"{}\"",
+                    self.in_text_with(body, &mut c, escape::yaml_double, |e| {
+                        escape::yaml_double(&e.value.render(|v| {
+                            if self.syntax == Syntax::RailsI18n { v.replace('%', "%%") } else { v.to_string() }
+                        }))
+                    })
+                );
+            }
+            out.push_str(&new);
+            pos = v.end;
+        }
+        out.push_str(&text[pos..]);
+        out
+    }
+
+    /// Replaces matches in `text`, escaping inserted values for `land`.
+    fn in_text(&self, text: &str, land: Land, i18n: bool, counts: &mut [usize]) -> String {
+        let message = |s: &str| match self.syntax {
+            Syntax::VueI18n if i18n => escape::vue_i18n(s),
+            Syntax::RailsI18n => s.replace('%', "%%"),
+            _ => s.to_string(),
+        };
+        let same = |s: &str| s.to_string();
+        match land {
+            Land::Js(q) => self.in_text_with(text, counts, same, |e| e.value.render(|v| escape::js(&message(v), q))),
+            Land::Yaml(style) => self.in_text_with(text, counts, same, |e| {
+                e.value.render(|v| match style {
+                    yaml::Style::Double => escape::yaml_double(&message(v)),
+                    yaml::Style::Single => message(v).replace('\'', "''"),
+                    yaml::Style::Plain | yaml::Style::Block => message(v),
+                })
+            }),
+            Land::Text => self.in_text_with(text, counts, same, |e| e.value.render(|v| escape::apply(e.escape, v))),
+        }
+    }
+
+    /// The core loop: `keep` maps the text between matches, `insert` turns a
+    /// matched entry into the text written in its place.
+    fn in_text_with(
+        &self,
+        text: &str,
+        counts: &mut [usize],
+        keep: impl Fn(&str) -> String,
+        insert: impl Fn(&Entry) -> String,
+    ) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for caps in self.regex.captures_iter(text) {
+            let whole = caps.get(0).expect("group 0");
+            let Some(i) = (0..self.entries.len()).find(|i| caps.name(&format!("e{i}")).is_some()) else {
+                continue;
+            };
+            let entry = &self.entries[i];
+            if entry.word.is_some() && !word_bounded(text, whole.start(), whole.end()) {
+                continue;
+            }
+            out.push_str(&keep(&text[pos..whole.start()]));
+            out.push_str(&insert(entry));
+            counts[entry.slot] += 1;
+            pos = whole.end();
+        }
+        out.push_str(&keep(&text[pos..]));
+        out
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
+}
+
+fn word_bounded(text: &str, start: usize, end: usize) -> bool {
+    !text[..start].chars().next_back().is_some_and(is_ident_char)
+        && !text[end..].chars().next().is_some_and(is_ident_char)
+}
+
+/// Whether a YAML plain scalar can hold `s` unquoted.
+fn plain_safe(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace())
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && !s.ends_with(' ')
+}

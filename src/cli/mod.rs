@@ -1,0 +1,147 @@
+//! The command line: argument parsing, dispatch, and the error/JSON plumbing
+//! shared by every subcommand (one module each).
+
+/// `println!` that ignores a closed stdout (`whitelabel … | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod check;
+mod render;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::brand::{self, Brand};
+use crate::error::{Error, Result};
+use crate::patchset::PatchSet;
+
+#[derive(Debug, Parser)]
+#[command(name = "whitelabel", version, about = "Brand Chatwoot for a client without a fork", long_about = None)]
+pub struct Cli {
+    /// Where brand packs live (`<BRAND>` names a directory here).
+    #[arg(long, global = true, default_value = "brands", env = "WHITELABEL_BRANDS")]
+    brands_dir: PathBuf,
+    /// Where patch sets live, or one patch set directory.
+    #[arg(long, global = true, default_value = "patches", env = "WHITELABEL_PATCHES")]
+    patches: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a brand pack and print what is wrong (exit 1 on any error).
+    Check(check::Args),
+    /// Render a brand over an extracted /app tree into an overlay directory.
+    Render(render::Args),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let json = match &cli.command {
+        Command::Check(a) => a.json,
+        Command::Render(a) => a.json,
+    };
+    let result = match &cli.command {
+        Command::Check(args) => check::run(&cli, args),
+        Command::Render(args) => render::run(&cli, args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                let out = serde_json::json!({ "ok": false, "error": e.to_string(), "problems": e.problems() });
+                out!("{}", serde_json::to_string_pretty(&out).expect("json"));
+            } else {
+                eout!("error: {e}");
+            }
+            1
+        }
+    }
+}
+
+impl Cli {
+    fn load_brand(&self, arg: &str) -> Result<Brand> {
+        Brand::load(&brand::locate(arg, &self.brands_dir))
+    }
+
+    /// The patch set for a brand's base image: `--patches` itself when it is
+    /// a patch set, else `<patches>/<repo>-<tag>` (with `-ce` falling back to
+    /// the plain tag, same files).
+    fn load_patchset(&self, brand: &Brand) -> Result<PatchSet> {
+        if self.patches.join("patchset.toml").is_file() {
+            return PatchSet::load(&self.patches);
+        }
+        let candidates = patchset_names(&brand.image.base);
+        for name in &candidates {
+            let dir = self.patches.join(name);
+            if dir.join("patchset.toml").is_file() {
+                return PatchSet::load(&dir);
+            }
+        }
+        Err(Error::usage(
+            format!(
+                "no patch set for base image {} (looked for {} under {})",
+                brand.image.base,
+                candidates.join(", "),
+                self.patches.display()
+            ),
+            "write a patch set for that version under patches/, or pass --patches DIR",
+        ))
+    }
+}
+
+/// `chatwoot/chatwoot:v3.15.0-ce` → `chatwoot-v3.15.0-ce`, `chatwoot-v3.15.0`.
+fn patchset_names(base: &str) -> Vec<String> {
+    let without_digest = base.split('@').next().unwrap_or(base);
+    let (repo, tag) = match without_digest.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, t),
+        _ => (without_digest, "latest"),
+    };
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    let mut out = vec![format!("{name}-{tag}")];
+    if let Some(plain) = tag.strip_suffix("-ce") {
+        out.push(format!("{name}-{plain}"));
+    }
+    out
+}
+
+/// Shortens a byte count for people.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patchset_names_from_base() {
+        assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
+        assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0-ce"), vec!["chatwoot-v3.15.0-ce", "chatwoot-v3.15.0"]);
+        assert_eq!(patchset_names("localhost:5000/chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
+}

@@ -1,0 +1,85 @@
+//! `whitelabel render <BRAND> --from-dir APP --out DIR`: the overlay without Docker.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use super::{Cli, display, human_bytes};
+use crate::error::{Error, Result};
+use crate::render::{self, Options, sibling};
+use crate::tree::DirTree;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A name under ./brands/ or a path to a brand directory.
+    brand: String,
+    /// The extracted /app directory of the base image.
+    #[arg(long, value_name = "APP_ROOT")]
+    from_dir: PathBuf,
+    /// Where to write the changed and added files (replaced as a whole).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Where to write the JSON report [default: DIR.report.json].
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+    /// Skip target files absent from the tree (listed in the report).
+    #[arg(long)]
+    partial: bool,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<()> {
+    let started = Instant::now();
+    let brand = cli.load_brand(&args.brand)?;
+    let patchset = cli.load_patchset(&brand)?;
+    let tree = DirTree::open(&args.from_dir)?;
+    let report_path = args.report.clone().unwrap_or_else(|| sibling(&args.out, "report.json"));
+    guard_out(&args.out, &report_path)?;
+    let (overlay, report) = render::render(&brand, &patchset, &tree, Options { partial: args.partial })?;
+    overlay.write_to(&args.out)?;
+    let json = serde_json::to_string_pretty(&report).expect("report serialises");
+    std::fs::write(&report_path, format!("{json}\n")).map_err(|e| Error::io("writing", &report_path, e))?;
+    if args.json {
+        out!("{json}");
+        return Ok(());
+    }
+    let t = &report.totals;
+    out!(
+        "Rendered {} over {} with patch set {} in {:.2}s",
+        brand.name,
+        display(&args.from_dir),
+        patchset.name,
+        started.elapsed().as_secs_f64()
+    );
+    out!(
+        "  {} files changed, {} added, {} compressed siblings regenerated, {} replacements",
+        t.files_changed,
+        t.files_added,
+        t.siblings_regenerated,
+        t.replacements
+    );
+    let width = report.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in report.rules.iter().filter(|r| r.files > 0) {
+        out!("  {:width$}  {:>4} files  {:>6} changes", r.id, r.files, r.replacements);
+    }
+    if !report.skipped.is_empty() {
+        out!("  skipped (--partial): {} targets absent from the tree, listed in the report", report.skipped.len());
+    }
+    out!("  overlay: {} ({})", display(&args.out), human_bytes(t.bytes_after));
+    out!("  report:  {}", display(&report_path));
+    Ok(())
+}
+
+/// Refuses to replace a directory that is not an earlier overlay.
+fn guard_out(out: &std::path::Path, report: &std::path::Path) -> Result<()> {
+    let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(true);
+    let earlier = report.exists() || sibling(out, "report.json").exists();
+    if out.exists() && !(out.is_dir() && (empty || earlier)) {
+        return Err(Error::usage(
+            format!("{} exists and is not an earlier render output", display(out)),
+            "pass --out with a new or empty directory",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! The one error type of whitelabel. Every message names what is wrong, where
+//! (file and field when there is one) and what to do about it.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One thing wrong with an input file: a brand pack field, a patch-set rule,
+/// a base file that drifted from what the patch set expects.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// Dotted field path inside the file (`logos.mark`), or a rule id.
+    pub field: Option<String>,
+    pub message: String,
+    /// What the user should do.
+    pub fix: String,
+}
+
+impl Problem {
+    pub fn new(
+        file: impl Into<PathBuf>,
+        field: impl Into<Option<String>>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Problem { file: file.into(), field: field.into(), message: message.into(), fix: fix.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if !self.fix.is_empty() {
+            write!(f, " (fix: {})", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The brand pack failed validation; every problem is listed.
+    #[error("brand pack {} is invalid:\n{}", .pack.display(), list(.problems))]
+    InvalidBrand { pack: PathBuf, problems: Vec<Problem> },
+
+    /// The patch set itself is malformed.
+    #[error("patch set {} is invalid:\n{}", .dir.display(), list(.problems))]
+    InvalidPatchSet { dir: PathBuf, problems: Vec<Problem> },
+
+    /// The base files do not look like what the patch set was written for.
+    #[error("the base does not match patch set {patchset} (upstream changed?):\n{}", list(.problems))]
+    Drift { patchset: String, problems: Vec<Problem> },
+
+    /// A single problem with an input.
+    #[error("{0}")]
+    Input(Problem),
+
+    #[error("{action} {}: {source} (fix: {fix})", .path.display())]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error, fix: String },
+
+    /// Something the user asked for that cannot be done as asked.
+    #[error("{message} (fix: {fix})")]
+    Usage { message: String, fix: String },
+
+    /// An internal safety net tripped: the engine would have produced a broken file.
+    #[error("internal check failed for {}: {message} (this is a whitelabel bug; please report it with the patch set and brand used)", .path.display())]
+    Internal { path: PathBuf, message: String },
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+}
+
+impl Error {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        let fix = match source.kind() {
+            std::io::ErrorKind::NotFound => "check the path exists".to_string(),
+            std::io::ErrorKind::PermissionDenied => "check the file permissions".to_string(),
+            _ => "check the path and the disk".to_string(),
+        };
+        Error::Io { action, path, source, fix }
+    }
+
+    pub fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Error::Usage { message: message.into(), fix: fix.into() }
+    }
+
+    /// Problems carried by this error, for `--json` output.
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            Error::InvalidBrand { problems, .. }
+            | Error::InvalidPatchSet { problems, .. }
+            | Error::Drift { problems, .. } => problems.clone(),
+            Error::Input(p) => vec![p.clone()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

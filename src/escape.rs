@@ -1,0 +1,134 @@
+//! Escapers: a brand value is escaped for every layer it lands in, innermost
+//! first (vue-i18n message syntax, then the JS/JSON/YAML/HTML container).
+
+use crate::patchset::Escape;
+
+/// The quoting of a JS string literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    Double,
+    Single,
+    Backtick,
+}
+
+impl Quote {
+    pub fn from_char(c: u8) -> Option<Quote> {
+        match c {
+            b'"' => Some(Quote::Double),
+            b'\'' => Some(Quote::Single),
+            b'`' => Some(Quote::Backtick),
+            _ => None,
+        }
+    }
+}
+
+/// Escapes `s` for the inside of a JS literal quoted with `quote`. The output
+/// for `Quote::Double` is also a valid JSON string body.
+pub fn js(s: &str, quote: Quote) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' if quote == Quote::Double => out.push_str("\\\""),
+            '\'' if quote == Quote::Single => out.push_str("\\'"),
+            '`' if quote == Quote::Backtick => out.push_str("\\`"),
+            '$' if quote == Quote::Backtick && chars.peek() == Some(&'{') => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes vue-i18n (v9) message syntax with literal interpolation, so that
+/// `{`, `}`, `@`, `$` and `|` display as themselves.
+pub fn vue_i18n(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '{' | '}' | '@' | '$' | '|' => {
+                out.push_str("{'");
+                out.push(c);
+                out.push_str("'}");
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inside a YAML double-quoted scalar (the JSON escapes are valid there).
+pub fn yaml_double(s: &str) -> String {
+    js(s, Quote::Double)
+}
+
+pub fn ruby_single(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+pub fn ruby_double(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace("#{", "\\#{").replace('\n', "\\n")
+}
+
+/// Applies a `text`-scope escape.
+pub fn apply(escape: Escape, s: &str) -> String {
+    match escape {
+        Escape::None => s.to_string(),
+        Escape::Html => html(s),
+        Escape::Json => js(s, Quote::Double),
+        Escape::RubySingle => ruby_single(s),
+        Escape::RubyDouble => ruby_double(s),
+        Escape::YamlDouble => yaml_double(s),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn js_quote_styles() {
+        assert_eq!(js(r#"Acme "Q" & <b>"#, Quote::Double), r#"Acme \"Q\" & <b>"#);
+        assert_eq!(js("It's", Quote::Single), r"It\'s");
+        assert_eq!(js("It's", Quote::Double), "It's");
+        assert_eq!(js("a`b ${x}", Quote::Backtick), r"a\`b \${x}");
+        assert_eq!(js("$&", Quote::Backtick), "$&");
+        assert_eq!(js("a\\b", Quote::Single), r"a\\b");
+    }
+
+    #[test]
+    fn vue_i18n_specials_become_literals() {
+        assert_eq!(vue_i18n("A|B"), "A{'|'}B");
+        assert_eq!(vue_i18n("{n}"), "{'{'}n{'}'}");
+        assert_eq!(vue_i18n("@x $&"), "{'@'}x {'$'}&");
+        assert_eq!(vue_i18n("Ação"), "Ação");
+    }
+
+    #[test]
+    fn markup_and_ruby() {
+        assert_eq!(html(r#"Acme "Q" & <b>"#), "Acme &quot;Q&quot; &amp; &lt;b&gt;");
+        assert_eq!(ruby_single("It's"), r"It\'s");
+        assert_eq!(ruby_double("#{x}"), r"\#{x}");
+    }
+}

@@ -1,0 +1,460 @@
+//! The engine: brand pack + patch set + base tree → overlay + report.
+//!
+//! Planning decides which rule touches which file (and fails on drift);
+//! applying runs every rule of a file in patch-set order, files in parallel;
+//! safety nets then check that protected names kept their counts and that
+//! patched JS still parses; last, compressed siblings are regenerated.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::actions::{self, Outcome, replace::Replacer};
+use crate::brand::Brand;
+use crate::color::Rgb;
+use crate::compress;
+use crate::error::{Error, Problem, Result};
+use crate::icon::{self, IconStyle};
+use crate::patchset::{AssetSource, Background, IconSpec, Op, PatchSet, Rule, Scope};
+use crate::report::{Change, FileReport, Report, RuleReport, Skipped, Totals};
+use crate::template::Template;
+use crate::tree::BaseTree;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Skip (and report) target files absent from the base tree.
+    pub partial: bool,
+}
+
+/// The files the brand changes or adds, by path relative to the app root.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Overlay {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// A rule made concrete for one brand.
+enum Prepared<'b> {
+    Replace(Scope, Replacer),
+    Bytes(Vec<u8>),
+    Icon(IconSpec, IconStyle, &'b crate::svg::Svg),
+    Palette(actions::palette::Palette),
+    JsonSet(Vec<(String, String)>),
+    YamlEntries(String, String, Vec<(String, String)>),
+    Id3(Replacer, usize),
+}
+
+fn prepare<'b>(rule: &Rule, brand: &'b Brand, links: &[(String, Template)]) -> Prepared<'b> {
+    let raw = |t: &Template| t.render(brand, str::to_string);
+    match &rule.op {
+        Op::Replace { scope, replacements, syntax, i18n_keys } => {
+            Prepared::Replace(*scope, Replacer::new(replacements, links, brand, *syntax, i18n_keys.as_ref()))
+        }
+        Op::Asset { source } => Prepared::Bytes(match source {
+            AssetSource::LogoLight => brand.logos.light.svg.to_clean_svg().into_bytes(),
+            AssetSource::LogoDark => brand.logos.dark.svg.to_clean_svg().into_bytes(),
+            AssetSource::LogoMark => brand.logos.mark.svg.to_clean_svg().into_bytes(),
+            AssetSource::MailLayout => brand.mail.layout.clone().into_bytes(),
+        }),
+        Op::Icon(spec) => {
+            let background = match spec.background {
+                Background::Transparent => None,
+                Background::IconBackground => Some(brand.logos.icon_background),
+                Background::Primary => Some(brand.primary),
+            };
+            Prepared::Icon(
+                spec.clone(),
+                IconStyle { background, padding: spec.padding, badge: spec.badge },
+                &brand.logos.mark.svg,
+            )
+        }
+        Op::Palette { colors } => {
+            let pairs: Vec<(Rgb, Rgb)> =
+                colors.iter().map(|(from, to)| (*from, Rgb::parse(&raw(to)).unwrap_or(brand.primary))).collect();
+            Prepared::Palette(actions::palette::Palette::new(&pairs))
+        }
+        Op::JsonSet { set } => Prepared::JsonSet(set.iter().map(|(k, t)| (k.clone(), raw(t))).collect()),
+        Op::YamlEntries { key_field, value_field, set } => Prepared::YamlEntries(
+            key_field.clone(),
+            value_field.clone(),
+            set.iter().map(|(k, t)| (k.clone(), raw(t))).collect(),
+        ),
+        Op::Id3 { replacements } => {
+            Prepared::Id3(Replacer::new(replacements, links, brand, Default::default(), None), replacements.len())
+        }
+    }
+}
+
+impl Prepared<'_> {
+    fn apply(&self, path: &str, data: Option<&[u8]>) -> std::result::Result<Outcome, String> {
+        let data = data.unwrap_or_default();
+        match self {
+            Prepared::Replace(scope, r) => r.apply(*scope, data),
+            Prepared::Bytes(bytes) => {
+                Ok(Outcome { bytes: (bytes.as_slice() != data).then(|| bytes.clone()), counts: vec![1] })
+            }
+            Prepared::Icon(spec, style, mark) => render_icon(mark, path, data, spec, *style),
+            Prepared::Palette(p) => p.apply(data),
+            Prepared::JsonSet(set) => actions::json_set::apply(data, set),
+            Prepared::YamlEntries(k, v, set) => actions::yaml_entries::apply(data, k, v, set),
+            Prepared::Id3(r, slots) => actions::id3::apply(data, *slots, |text, counts| r.apply_text(text, counts)),
+        }
+    }
+}
+
+fn render_icon(
+    mark: &crate::svg::Svg,
+    path: &str,
+    base: &[u8],
+    spec: &IconSpec,
+    style: IconStyle,
+) -> std::result::Result<Outcome, String> {
+    let bytes = if path.ends_with(".ico") {
+        let sizes = if spec.ico_sizes.is_empty() { vec![16, 32, 48] } else { spec.ico_sizes.clone() };
+        icon::ico(mark, &sizes, style)
+    } else {
+        let size = spec
+            .size
+            .or_else(|| icon::size_from_name(path))
+            .ok_or("has no NNxNN size in its name and the rule gives no `size`")?;
+        if !base.is_empty() {
+            let dims = image::ImageReader::new(std::io::Cursor::new(base))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok());
+            if let Some((w, h)) = dims
+                && (w, h) != (size, size)
+            {
+                return Err(format!("is {w}x{h} in the base, but the rule renders {size}x{size}"));
+            }
+        }
+        icon::png(&icon::render(mark, size, style))
+    };
+    Ok(Outcome { bytes: Some(bytes), counts: vec![1] })
+}
+
+/// What happened to one file.
+struct FileResult {
+    path: String,
+    base_len: u64,
+    created: bool,
+    new: Option<Vec<u8>>,
+    rules: Vec<(usize, Vec<usize>)>,
+    problems: Vec<Problem>,
+}
+
+/// Renders the overlay. Errors list every drift problem found.
+pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) -> Result<(Overlay, Report)> {
+    let links = merged_links(ps, brand);
+    let prepared: Vec<Prepared> = ps.rules.iter().map(|r| prepare(r, brand, &links)).collect();
+
+    // Plan: which rules touch which file.
+    let mut problems = Vec::new();
+    let mut skipped = Vec::new();
+    let mut plan: BTreeMap<String, (bool, Vec<usize>)> = BTreeMap::new();
+    for (i, rule) in ps.rules.iter().enumerate() {
+        let mut targets: Vec<String> =
+            tree.files().iter().filter(|f| rule.targets(f) && !ps.never.is_match(f.as_str())).cloned().collect();
+        for literal in rule.globs.iter().filter(|g| !g.contains(['*', '?', '[', '{'])) {
+            if tree.exists(literal) || ps.never.is_match(literal.as_str()) {
+                continue;
+            }
+            if rule.create {
+                targets.push(literal.clone());
+                plan.entry(literal.clone()).or_insert((true, Vec::new())).0 = true;
+            } else if opts.partial {
+                skipped.push(Skipped {
+                    rule: rule.id.clone(),
+                    path: literal.clone(),
+                    reason: "absent from the base tree".into(),
+                });
+            } else if !rule.optional {
+                problems.push(drift(ps, rule, format!("{literal} is missing from the base")));
+            }
+        }
+        if targets.is_empty() {
+            let globs = rule.globs.join(", ");
+            if opts.partial {
+                if rule.globs.iter().any(|g| g.contains(['*', '?', '[', '{'])) {
+                    skipped.push(Skipped {
+                        rule: rule.id.clone(),
+                        path: globs,
+                        reason: "no file of the base tree matches".into(),
+                    });
+                }
+            } else if !rule.optional && problems.iter().all(|p: &Problem| p.field.as_deref() != Some(&field(rule))) {
+                problems.push(drift(ps, rule, format!("matches no file ({globs})")));
+            }
+        }
+        for t in targets {
+            plan.entry(t).or_insert((false, Vec::new())).1.push(i);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Drift { patchset: ps.name.clone(), problems });
+    }
+
+    // Apply, file by file, in parallel.
+    let results: Vec<FileResult> = plan
+        .par_iter()
+        .map(|(path, (created, rules))| apply_file(ps, &prepared, tree, path, *created, rules))
+        .collect();
+
+    // Aggregate counts; a non-optional rule that changed nothing is drift.
+    let mut totals: Vec<Vec<usize>> = ps.rules.iter().map(|r| vec![0; slots(r)]).collect();
+    let mut files_per_rule = vec![0usize; ps.rules.len()];
+    for r in &results {
+        problems.extend(r.problems.iter().cloned());
+        for (i, counts) in &r.rules {
+            for (t, c) in totals[*i].iter_mut().zip(counts) {
+                *t += c;
+            }
+            if counts.iter().any(|c| *c > 0) {
+                files_per_rule[*i] += 1;
+            }
+        }
+    }
+    for (i, rule) in ps.rules.iter().enumerate() {
+        let planned = plan.values().any(|(_, rs)| rs.contains(&i));
+        if planned && !rule.optional && totals[i].iter().sum::<usize>() == 0 {
+            problems.push(drift(ps, rule, "found nothing to change in the files it targets".into()));
+        }
+        if let Op::Replace { replacements, .. } | Op::Id3 { replacements } = &rule.op {
+            for (slot, r) in replacements.iter().enumerate() {
+                if let Some(expect) = r.expect
+                    && totals[i][slot] != expect
+                    && !(skipped.iter().any(|s| s.rule == rule.id) && totals[i][slot] < expect)
+                {
+                    problems.push(drift(
+                        ps,
+                        rule,
+                        format!("replace entry {} matched {} times, expected {expect}", slot + 1, totals[i][slot]),
+                    ));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Drift { patchset: ps.name.clone(), problems });
+    }
+
+    // Collect the overlay and regenerate compressed siblings.
+    let mut overlay = Overlay::default();
+    let mut reports = Vec::new();
+    for r in results {
+        let Some(new) = r.new else { continue };
+        let rule_ids: Vec<String> =
+            r.rules.iter().filter(|(_, c)| c.iter().any(|n| *n > 0)).map(|(i, _)| ps.rules[*i].id.clone()).collect();
+        let replacements = r.rules.iter().map(|(_, c)| c.iter().sum::<usize>()).sum();
+        reports.push(FileReport {
+            path: r.path.clone(),
+            change: if r.created { Change::Added } else { Change::Changed },
+            rules: rule_ids,
+            replacements,
+            bytes_before: r.base_len,
+            bytes_after: new.len() as u64,
+        });
+        overlay.files.insert(r.path, new);
+    }
+    let siblings: Vec<(String, String, compress::Encoder)> = overlay
+        .files
+        .keys()
+        .flat_map(|p| compress::SIBLINGS.iter().map(move |(suffix, enc)| (p.clone(), format!("{p}{suffix}"), *enc)))
+        .filter(|(_, s, _)| tree.exists(s) && !ps.never.is_match(s.as_str()))
+        .collect();
+    let regenerated: Vec<(String, String, Vec<u8>)> =
+        siblings.par_iter().map(|(of, s, enc)| (of.clone(), s.clone(), enc(&overlay.files[of]))).collect();
+    for (of, sibling, bytes) in regenerated {
+        let before = tree.read(&sibling).map(|b| b.len() as u64).unwrap_or(0);
+        reports.push(FileReport {
+            path: sibling.clone(),
+            change: Change::Regenerated,
+            rules: vec![format!("sibling of {of}")],
+            replacements: 0,
+            bytes_before: before,
+            bytes_after: bytes.len() as u64,
+        });
+        overlay.files.insert(sibling, bytes);
+    }
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+
+    let rules = ps
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleReport {
+            id: r.id.clone(),
+            description: r.description.clone(),
+            files: files_per_rule[i],
+            replacements: totals[i].iter().sum(),
+        })
+        .collect();
+    let count = |c: Change| reports.iter().filter(|f| f.change == c).count();
+    let totals = Totals {
+        files_changed: count(Change::Changed),
+        files_added: count(Change::Added),
+        siblings_regenerated: count(Change::Regenerated),
+        replacements: reports.iter().map(|f| f.replacements).sum(),
+        bytes_before: reports.iter().map(|f| f.bytes_before).sum(),
+        bytes_after: reports.iter().map(|f| f.bytes_after).sum(),
+    };
+    let report = Report {
+        tool: format!("whitelabel {}", env!("CARGO_PKG_VERSION")),
+        brand: brand.id.clone(),
+        brand_name: brand.name.clone(),
+        brand_digest: brand.digest.clone(),
+        patchset: ps.name.clone(),
+        patchset_digest: ps.digest.clone(),
+        base: tree.describe(),
+        partial: opts.partial,
+        files: reports,
+        rules,
+        skipped,
+        totals,
+    };
+    Ok((overlay, report))
+}
+
+fn apply_file(
+    ps: &PatchSet,
+    prepared: &[Prepared],
+    tree: &dyn BaseTree,
+    path: &str,
+    created: bool,
+    rules: &[usize],
+) -> FileResult {
+    let mut result =
+        FileResult { path: path.to_string(), base_len: 0, created, new: None, rules: Vec::new(), problems: Vec::new() };
+    let base = if created {
+        None
+    } else {
+        match tree.read(path) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                result.problems.push(Problem::new(path, None, e.to_string(), "check the base tree"));
+                return result;
+            }
+        }
+    };
+    result.base_len = base.as_ref().map_or(0, |b| b.len() as u64);
+    let mut current: Option<Vec<u8>> = None;
+    for &i in rules {
+        let rule = &ps.rules[i];
+        let input = current.as_deref().or(base.as_deref());
+        match prepared[i].apply(path, input) {
+            Ok(outcome) => {
+                if let Some(bytes) = outcome.bytes {
+                    current = Some(bytes);
+                }
+                result.rules.push((i, outcome.counts));
+            }
+            Err(why) => result.problems.push(drift_in(ps, rule, path, why)),
+        }
+    }
+    if let (Some(new), Some(old)) = (&current, &base) {
+        if new == old {
+            current = None;
+        } else if let Err(why) = safety_checks(ps, path, old, new) {
+            result.problems.push(Problem::new(
+                path,
+                None,
+                format!("internal check failed: {why}"),
+                "this is a whitelabel bug or a patch-set rule that rewrites code; report it with the brand and patch set",
+            ));
+        }
+    }
+    result.new = current;
+    result
+}
+
+/// Protected names keep their counts; patched JS still parses.
+fn safety_checks(ps: &PatchSet, path: &str, old: &[u8], new: &[u8]) -> std::result::Result<(), String> {
+    let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
+        return Ok(());
+    };
+    for name in &ps.protected {
+        let (a, b) = (old.matches(name.as_str()).count(), new.matches(name.as_str()).count());
+        if a != b {
+            return Err(format!("protected name {name:?} occurs {b} times after patching, {a} before"));
+        }
+    }
+    if path.ends_with(".js") || path.ends_with(".mjs") {
+        crate::scan::js::parses(new).map_err(|e| format!("patched JavaScript no longer parses: {e}"))?;
+    }
+    if path.ends_with(".json") || path.ends_with(".map") {
+        serde_json::from_str::<serde_json::Value>(new).map_err(|e| format!("patched JSON no longer parses: {e}"))?;
+    }
+    Ok(())
+}
+
+fn slots(rule: &Rule) -> usize {
+    match &rule.op {
+        Op::Replace { replacements, .. } | Op::Id3 { replacements } => replacements.len(),
+        _ => 1,
+    }
+}
+
+fn field(rule: &Rule) -> String {
+    format!("rule {}", rule.id)
+}
+
+fn drift(ps: &PatchSet, rule: &Rule, what: String) -> Problem {
+    Problem::new(
+        &rule.file,
+        Some(field(rule)),
+        what,
+        format!(
+            "the base is not {} as the patch set expects (upstream changed?): fix the rule, mark it optional, or use --partial for a partial tree",
+            ps.name
+        ),
+    )
+}
+
+fn drift_in(ps: &PatchSet, rule: &Rule, path: &str, why: String) -> Problem {
+    drift(ps, rule, format!("{path} {why}"))
+}
+
+/// The patch set's `[links]` merged with the brand's (the brand wins), longest
+/// prefix first so that specific links beat the site root.
+fn merged_links(ps: &PatchSet, brand: &Brand) -> Vec<(String, Template)> {
+    let mut map: BTreeMap<String, Template> = ps.links.iter().cloned().collect();
+    for (from, to) in &brand.links {
+        // Brand URLs are validated https URLs without braces: a plain template.
+        if let Ok(t) = Template::parse(to) {
+            map.insert(from.clone(), t);
+        }
+    }
+    let mut links: Vec<(String, Template)> = map.into_iter().collect();
+    links.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+    links
+}
+
+impl Overlay {
+    /// Writes the overlay into `dir` as a whole: rendered into a sibling
+    /// temporary directory first, then moved into place.
+    pub fn write_to(&self, dir: &Path) -> Result<()> {
+        let tmp = sibling(dir, "tmp");
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
+        }
+        for (path, bytes) in &self.files {
+            let full = tmp.join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
+            }
+            std::fs::write(&full, bytes).map_err(|e| Error::io("writing", &full, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| Error::io("replacing", dir, e))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(|e| Error::io("moving into place", dir, e))
+    }
+}
+
+/// `DIR.<what>` next to `dir`.
+pub fn sibling(dir: &Path, what: &str) -> PathBuf {
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".{what}"));
+    dir.with_file_name(name)
+}

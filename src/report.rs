@@ -1,0 +1,66 @@
+//! The render report: what changed, which rules did it, what was skipped.
+//! Written as JSON next to the overlay and summarised on the terminal.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// A base file with new content.
+    Changed,
+    /// A file the base does not have (favicon.ico).
+    Added,
+    /// A `.gz`/`.br` sibling regenerated from its changed file.
+    Regenerated,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub change: Change,
+    pub rules: Vec<String>,
+    pub replacements: usize,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleReport {
+    pub id: String,
+    pub description: String,
+    pub files: usize,
+    pub replacements: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub rule: String,
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub files_changed: usize,
+    pub files_added: usize,
+    pub siblings_regenerated: usize,
+    pub replacements: usize,
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: String,
+    pub brand: String,
+    pub brand_name: String,
+    pub brand_digest: String,
+    pub patchset: String,
+    pub patchset_digest: String,
+    pub base: String,
+    pub partial: bool,
+    pub files: Vec<FileReport>,
+    pub rules: Vec<RuleReport>,
+    pub skipped: Vec<Skipped>,
+    pub totals: Totals,
+}

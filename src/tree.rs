@@ -1,0 +1,71 @@
+//! The base files the patch set reads: an extracted `/app` tree on disk.
+//! Paths are always `/`-separated and relative to the app root.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Largest base file the engine will load (the biggest Chatwoot chunk is ~6 MB).
+pub const MAX_BASE_FILE: u64 = 256 * 1024 * 1024;
+
+/// Read access to the base files.
+pub trait BaseTree: Sync {
+    /// Every regular file, sorted.
+    fn files(&self) -> &[String];
+    fn read(&self, path: &str) -> Result<Vec<u8>>;
+    fn exists(&self, path: &str) -> bool {
+        self.files().binary_search_by(|p| p.as_str().cmp(path)).is_ok()
+    }
+    /// A name for reports (`/tmp/app`, `image sha256:…`).
+    fn describe(&self) -> String;
+}
+
+/// An extracted app root on disk. Symlinks are not followed: a base tree
+/// could come from anywhere and is read as data.
+pub struct DirTree {
+    root: PathBuf,
+    files: Vec<String>,
+}
+
+impl DirTree {
+    pub fn open(root: &Path) -> Result<DirTree> {
+        if !root.is_dir() {
+            return Err(Error::usage(
+                format!("{} is not a directory", root.display()),
+                "pass the extracted /app directory of the base image with --from-dir",
+            ));
+        }
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(root).follow_links(false) {
+            let entry = entry.map_err(|e| Error::io("walking", root, e.into()))?;
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(root).expect("below root");
+                files.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+            }
+        }
+        files.sort();
+        Ok(DirTree { root: root.to_path_buf(), files })
+    }
+}
+
+impl BaseTree for DirTree {
+    fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>> {
+        let full = self.root.join(path);
+        let len = std::fs::symlink_metadata(&full).map_err(|e| Error::io("reading", &full, e))?.len();
+        if len > MAX_BASE_FILE {
+            return Err(Error::usage(
+                format!("{} is {len} bytes, over the base file limit", full.display()),
+                "check the base tree",
+            ));
+        }
+        std::fs::read(&full).map_err(|e| Error::io("reading", &full, e))
+    }
+
+    fn describe(&self) -> String {
+        self.root.display().to_string()
+    }
+}

@@ -1,0 +1,101 @@
+//! Shared helpers for the integration tests: paths, running the CLI, and
+//! reading a rendered overlay.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture() -> PathBuf {
+    repo().join("tests/fixtures/chatwoot-v3.15.0")
+}
+
+pub fn nexa() -> PathBuf {
+    repo().join("brands/nexa")
+}
+
+/// Runs the built `whitelabel` binary from the repository root.
+pub fn whitelabel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_whitelabel")).current_dir(repo()).args(args).output().expect("run whitelabel")
+}
+
+/// Renders `brand` over `tree` into a fresh temp dir; panics with the CLI's
+/// stderr on failure. Returns (temp dir, overlay dir, report JSON).
+pub fn render(brand: &Path, tree: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("overlay");
+    let mut args =
+        vec!["render", brand.to_str().unwrap(), "--from-dir", tree.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = whitelabel(&args);
+    assert!(
+        o.status.success(),
+        "render failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = std::fs::read(tmp.path().join("overlay.report.json")).unwrap();
+    (tmp, out, serde_json::from_slice(&report).unwrap())
+}
+
+/// Every file under `dir`, by `/`-separated relative path.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+pub fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+/// `node --check` on a copy with the right extension: modules as .mjs,
+/// classic scripts (the SDK) as .js. Node is required (CI installs it).
+pub fn node_check(name: &str, src: &[u8]) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let module = !name.ends_with("sdk.js");
+    let path = dir.path().join(if module { "x.mjs" } else { "x.js" });
+    std::fs::write(&path, src).unwrap();
+    let o = Command::new("node")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("node is needed for these tests (apt-get install nodejs)");
+    if o.status.success() { Ok(()) } else { Err(format!("{name}: {}", String::from_utf8_lossy(&o.stderr))) }
+}
+
+/// Makes a copy of the nexa pack with `brand.toml` edited by `edit`.
+pub fn nexa_variant(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("variant");
+    copy_dir(&nexa(), &dst);
+    let toml = std::fs::read_to_string(dst.join("brand.toml")).unwrap();
+    std::fs::write(dst.join("brand.toml"), edit(&toml)).unwrap();
+    tmp
+}
+
+pub fn variant_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("variant")
+}
+
+pub fn copy_dir(src: &Path, dst: &Path) {
+    for e in walkdir::WalkDir::new(src) {
+        let e = e.unwrap();
+        let target = dst.join(e.path().strip_prefix(src).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Untrusted brand packs: hostile names render to valid files that show the
+//! name literally; hostile packs are refused by `check` and `render` alike.
+
+mod common;
+
+use common::*;
+use oxc_allocator::Allocator;
+use oxc_ast::ast::{StringLiteral, TemplateLiteral};
+use oxc_ast_visit::{Visit, walk};
+
+const NAMES: [&str; 8] = ["Acme \"Q\" & <b>", "It's", "Back`tick ${x}", "A|B", "{n}", "@x", "$&", "Ação"];
+
+/// Every string value of a JS file, decoded by an independent parser.
+fn js_strings(src: &str) -> Vec<String> {
+    struct V(Vec<String>);
+    impl<'a> Visit<'a> for V {
+        fn visit_string_literal(&mut self, it: &StringLiteral<'a>) {
+            self.0.push(it.value.to_string());
+        }
+        fn visit_template_literal(&mut self, it: &TemplateLiteral<'a>) {
+            for q in &it.quasis {
+                self.0.push(q.value.cooked.map(|c| c.to_string()).unwrap_or_default());
+            }
+            walk::walk_template_literal(self, it);
+        }
+    }
+    let alloc = Allocator::default();
+    let ret = oxc_parser::Parser::new(&alloc, src, oxc_span::SourceType::mjs()).parse();
+    assert!(ret.diagnostics.is_empty(), "does not parse");
+    let mut v = V(Vec::new());
+    v.visit_program(&ret.program);
+    v.0
+}
+
+fn named(name: &str) -> tempfile::TempDir {
+    let quoted = toml::Value::String(name.to_string()).to_string();
+    nexa_variant(|t| t.replacen("name = \"Nexa\"", &format!("name = {quoted}"), 1))
+}
+
+#[test]
+fn hostile_names_land_escaped_for_every_context() {
+    for name in NAMES {
+        let pack = named(name);
+        let (_t, out, _) = render(&variant_dir(&pack), &fixture(), &[]);
+        let overlay = files(&out);
+        let i18n = whitelabel::escape::vue_i18n(name);
+        let mut seen_i18n = false;
+        for (p, bytes) in overlay.iter().filter(|(p, _)| p.ends_with(".js")) {
+            node_check(p, bytes).unwrap_or_else(|e| panic!("{name:?}: {e}"));
+            if p.ends_with("sdk.js") {
+                continue;
+            }
+            let strings = js_strings(text(bytes));
+            seen_i18n |= strings.iter().any(|s| s == &format!("Login to {i18n}"));
+        }
+        assert!(seen_i18n, "{name:?}: the login title shows the name (as a vue-i18n literal)");
+        for (p, bytes) in overlay.iter().filter(|(p, _)| p.ends_with(".json") || p.ends_with(".map")) {
+            serde_json::from_slice::<serde_json::Value>(bytes).unwrap_or_else(|e| panic!("{name:?} {p}: {e}"));
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(&overlay["public/manifest.json"]).unwrap();
+        assert_eq!(manifest["name"], name);
+        let config = yaml_rust2::YamlLoader::load_from_str(text(&overlay["config/installation_config.yml"])).unwrap();
+        let entry = config[0]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str() == Some("INSTALLATION_NAME"))
+            .unwrap()
+            .clone();
+        assert_eq!(entry["value"].as_str(), Some(name));
+        for f in ["config/locales/en.yml", "config/locales/pt_BR.yml"] {
+            let docs = yaml_rust2::YamlLoader::load_from_str(text(&overlay[f]))
+                .unwrap_or_else(|e| panic!("{name:?} {f}: {e}"));
+            let mut all = String::new();
+            collect_yaml(&docs[0], &mut all);
+            assert!(all.contains(name), "{name:?}: {f} shows the name literally");
+        }
+        let meta = text(&overlay["app/views/layouts/vueapp.html.erb"]);
+        assert!(meta.contains(&format!("content=\"{} –", whitelabel::escape::html(name))), "{name:?}");
+        let mail = text(&overlay["app/views/devise/mailer/confirmation_instructions.html.erb"]);
+        assert!(mail.contains(&format!("|| '{}'", whitelabel::escape::ruby_single(name))), "{name:?}");
+    }
+}
+
+fn collect_yaml(y: &yaml_rust2::Yaml, out: &mut String) {
+    match y {
+        yaml_rust2::Yaml::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        yaml_rust2::Yaml::Hash(h) => h.values().for_each(|v| collect_yaml(v, out)),
+        yaml_rust2::Yaml::Array(a) => a.iter().for_each(|v| collect_yaml(v, out)),
+        _ => {}
+    }
+}
+
+/// Both `check` and `render` refuse the pack, naming the field; nothing is written.
+fn refused(pack: &std::path::Path, expect: &[&str]) {
+    let o = whitelabel(&["check", pack.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for e in expect {
+        assert!(err.contains(e), "check: expected {e:?} in:\n{err}");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let o = whitelabel(&[
+        "render",
+        pack.to_str().unwrap(),
+        "--from-dir",
+        fixture().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(expect[0]));
+    assert!(!out.exists());
+}
+
+#[test]
+fn parent_paths_are_refused() {
+    let pack = nexa_variant(|t| t.replace("light = \"logo.svg\"", "light = \"../variant/logo.svg\""));
+    refused(&variant_dir(&pack), &["logos.light", "uses `..`"]);
+    let pack = nexa_variant(|t| t.replace("layout = \"mail/base.liquid\"", "layout = \"/etc/passwd\""));
+    refused(&variant_dir(&pack), &["mail.layout", "absolute"]);
+}
+
+#[test]
+fn symlinks_out_of_the_pack_are_refused() {
+    let pack = nexa_variant(|t| t.to_string());
+    let logo = variant_dir(&pack).join("logo.svg");
+    std::fs::remove_file(&logo).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", &logo).unwrap();
+    refused(&variant_dir(&pack), &["logos.light", "symlink that leads outside"]);
+}
+
+#[test]
+fn svg_external_references_and_huge_canvases_are_refused() {
+    let pack = nexa_variant(|t| t.to_string());
+    std::fs::write(
+        variant_dir(&pack).join("mark.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="file:///etc/passwd" width="10" height="10"/></svg>"#,
+    )
+    .unwrap();
+    refused(&variant_dir(&pack), &["logos.mark", "<image>"]);
+    std::fs::write(
+        variant_dir(&pack).join("mark.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="100000" height="100000"/></svg>"#,
+    )
+    .unwrap();
+    refused(&variant_dir(&pack), &["logos.mark", "canvas is 100000x100000"]);
+}
+
+#[test]
+fn bad_fields_are_all_reported_at_once() {
+    let pack = nexa_variant(|t| {
+        t.replace("primary = \"#4b2fd6\"", "primary = \"#ffee00\"")
+            .replace("https://ajuda.nexateam.com.br\"", "http://ajuda.nexateam.com.br\"")
+            .replace("sender = \"Nexa <atendimento@nexateam.com.br>\"", "sender = \"atendimento\"")
+    });
+    refused(&variant_dir(&pack), &["colors.primary", "contrast ratio", "urls.help", "is not https", "mail.sender"]);
+}

@@ -1,0 +1,116 @@
+//! Render over the real v3.15.0 data files in `../shared/chatwoot-v3.15.0`
+//! (present in CI): every dashboard, widget and survey locale JSON is laid
+//! out as a compiled-style module, then no product name may be left in the
+//! en and pt_BR messages, nor in the Rails locales.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn shared() -> Option<PathBuf> {
+    let dir = repo().join("../shared/chatwoot-v3.15.0");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/chatwoot-v3.15.0 beside the checkout");
+    eprintln!("skipped: ../shared/chatwoot-v3.15.0 is not here");
+    None
+}
+
+/// Lays the real data files out at their image paths; each i18n JSON becomes
+/// `export default {…};` under public/vite/assets, as Vite compiles them.
+fn lay_out(shared: &Path, app: &Path) -> usize {
+    let mut modules = 0;
+    for e in walkdir::WalkDir::new(shared.join("app/javascript")).into_iter().map(|e| e.unwrap()) {
+        if !e.file_type().is_file() || e.path().extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let rel = e.path().strip_prefix(shared).unwrap().to_string_lossy().replace(['/', '.'], "_");
+        let json = std::fs::read_to_string(e.path()).unwrap();
+        let dst = app.join(format!("public/vite/assets/{rel}-0a1b2c3d.js"));
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, format!("export default {};\n", json.trim_end())).unwrap();
+        modules += 1;
+    }
+    for rel in
+        ["config/locales/en.yml", "config/locales/pt_BR.yml", "config/installation_config.yml", "public/manifest.json"]
+    {
+        let dst = app.join(rel);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(shared.join(rel), dst).unwrap();
+    }
+    modules
+}
+
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn no_product_name_left_in_real_en_and_pt_br_messages() {
+    let Some(shared) = shared() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    let modules = lay_out(&shared, &app);
+    assert!(modules > 70, "expected the en and pt_BR locale files, found {modules}");
+    let base = files(&app);
+    let (_t, out, report) = render(&nexa(), &app, &["--partial"]);
+    let overlay = files(&out);
+    let word = regex::Regex::new(r"(?:^|[^A-Za-z0-9_$])Chatwoot(?:[^A-Za-z0-9_]|$)").unwrap();
+
+    let messages = |bytes: &[u8]| {
+        let body =
+            text(bytes).trim_end().strip_prefix("export default ").unwrap().strip_suffix(';').unwrap().to_string();
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let mut out = Vec::new();
+        strings(&value, &mut out);
+        out
+    };
+    let (mut named_before, mut branded_after) = (0, 0);
+    for (path, bytes) in base.iter().filter(|(p, _)| p.ends_with(".js")) {
+        let after = overlay.get(path).unwrap_or(bytes);
+        node_check(path, after).unwrap();
+        let (old, new) = (messages(bytes), messages(after));
+        assert_eq!(old.len(), new.len(), "{path}: same messages");
+        for (o, n) in old.iter().zip(&new) {
+            assert!(!word.is_match(n), "{path}: product name left in {n:?}");
+            if word.is_match(o) {
+                named_before += 1;
+                assert!(n.contains("Nexa"), "{path}: {o:?} became {n:?}");
+            }
+        }
+        branded_after += new.iter().filter(|m| m.contains("Nexa")).count();
+    }
+    // en: 22 dashboard + 2 widget/survey messages; pt_BR: 21 + 2.
+    assert!(named_before >= 47, "the real data name the product in {named_before} messages");
+    assert_eq!(named_before, branded_after);
+    let banner = overlay.values().map(|b| String::from_utf8_lossy(b)).find(|t| t.contains("UPDATE_CHATWOOT")).unwrap();
+    assert!(banner.contains("{latestChatwootVersion}"), "the i18n placeholder is code, not text");
+
+    for f in ["config/locales/en.yml", "config/locales/pt_BR.yml"] {
+        let y = text(overlay.get(f).unwrap_or(&base[f])).to_string();
+        let docs = yaml_rust2::YamlLoader::load_from_str(&y).unwrap();
+        let mut values = Vec::new();
+        yaml_values(&docs[0], &mut values);
+        for v in values {
+            assert!(!word.is_match(&v), "{f}: product name left in {v:?}");
+        }
+    }
+    assert!(report["skipped"].as_array().unwrap().len() > 10, "a partial tree lists what it skipped");
+}
+
+fn yaml_values(y: &yaml_rust2::Yaml, out: &mut Vec<String>) {
+    match y {
+        yaml_rust2::Yaml::String(s) => out.push(s.clone()),
+        yaml_rust2::Yaml::Hash(h) => h.values().for_each(|v| yaml_values(v, out)),
+        yaml_rust2::Yaml::Array(a) => a.iter().for_each(|v| yaml_values(v, out)),
+        _ => {}
+    }
+}
