@@ -59,7 +59,7 @@ pub fn main() -> i32 {
                 let out = serde_json::json!({ "ok": false, "error": e.to_string(), "problems": e.problems() });
                 out!("{}", serde_json::to_string_pretty(&out).expect("json"));
             } else {
-                eout!("error: {e}");
+                eprintln!("error: {e}");
             }
             1
         }
