@@ -47,12 +47,13 @@ pub fn js(s: &str, quote: Quote) -> String {
 }
 
 /// Escapes vue-i18n (v9) message syntax with literal interpolation, so that
-/// `{`, `}`, `@`, `$` and `|` display as themselves.
+/// `{`, `}`, `@`, `$`, `|` and `%` display as themselves (`%` would start the
+/// modulo form `%{name}` and be swallowed).
 pub fn vue_i18n(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '{' | '}' | '@' | '$' | '|' => {
+            '{' | '}' | '@' | '$' | '|' | '%' => {
                 out.push_str("{'");
                 out.push(c);
                 out.push_str("'}");
@@ -123,6 +124,7 @@ mod tests {
         assert_eq!(vue_i18n("{n}"), "{'{'}n{'}'}");
         assert_eq!(vue_i18n("@x $&"), "{'@'}x {'$'}&");
         assert_eq!(vue_i18n("Ação"), "Ação");
+        assert_eq!(vue_i18n("100%"), "100{'%'}");
     }
 
     #[test]

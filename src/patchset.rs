@@ -26,6 +26,8 @@ pub struct PatchSet {
     pub never_globs: Vec<String>,
     /// Strings whose number of occurrences in a file must not change.
     pub protected: Vec<String>,
+    /// All of `protected` in one automaton.
+    protected_matcher: aho_corasick::AhoCorasick,
     /// Upstream URL prefix → template, longest first after merging with a brand.
     pub links: Vec<(String, Template)>,
     pub rules: Vec<Rule>,
@@ -342,6 +344,10 @@ impl PatchSet {
             extract: header.extract,
             never,
             never_globs: header.never,
+            protected_matcher: aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                .build(&header.protected)
+                .expect("literal patterns"),
             protected: header.protected,
             links,
             rules,
@@ -475,6 +481,17 @@ fn compile_replacement(r: &RawReplacement) -> std::result::Result<Replacement, S
         return Err("an empty pattern".into());
     }
     Ok(Replacement { pattern, with, escape: r.escape, expect: r.expect })
+}
+
+impl PatchSet {
+    /// Occurrences of each protected name in `text`, in one pass.
+    pub fn protected_counts(&self, text: &str) -> Vec<usize> {
+        let mut counts = vec![0; self.protected.len()];
+        for m in self.protected_matcher.find_iter(text) {
+            counts[m.pattern().as_usize()] += 1;
+        }
+        counts
+    }
 }
 
 impl Replacement {

@@ -133,13 +133,21 @@ fn render_icon(
     Ok(Outcome { bytes: Some(bytes), counts: vec![1] })
 }
 
+/// One rule applied to one file: matches per replace entry, and whether it
+/// changed the bytes (a match can rewrite to the same text).
+struct Applied {
+    rule: usize,
+    counts: Vec<usize>,
+    changed: bool,
+}
+
 /// What happened to one file.
 struct FileResult {
     path: String,
     base_len: u64,
     created: bool,
     new: Option<Vec<u8>>,
-    rules: Vec<(usize, Vec<usize>)>,
+    rules: Vec<Applied>,
     problems: Vec<Problem>,
 }
 
@@ -205,12 +213,12 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     let mut files_per_rule = vec![0usize; ps.rules.len()];
     for r in &results {
         problems.extend(r.problems.iter().cloned());
-        for (i, counts) in &r.rules {
-            for (t, c) in totals[*i].iter_mut().zip(counts) {
+        for a in &r.rules {
+            for (t, c) in totals[a.rule].iter_mut().zip(&a.counts) {
                 *t += c;
             }
-            if counts.iter().any(|c| *c > 0) {
-                files_per_rule[*i] += 1;
+            if a.changed && r.new.is_some() {
+                files_per_rule[a.rule] += 1;
             }
         }
     }
@@ -243,9 +251,9 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     let mut reports = Vec::new();
     for r in results {
         let Some(new) = r.new else { continue };
-        let rule_ids: Vec<String> =
-            r.rules.iter().filter(|(_, c)| c.iter().any(|n| *n > 0)).map(|(i, _)| ps.rules[*i].id.clone()).collect();
-        let replacements = r.rules.iter().map(|(_, c)| c.iter().sum::<usize>()).sum();
+        let changed = || r.rules.iter().filter(|a| a.changed);
+        let rule_ids: Vec<String> = changed().map(|a| ps.rules[a.rule].id.clone()).collect();
+        let replacements = changed().map(|a| a.counts.iter().sum::<usize>()).sum();
         reports.push(FileReport {
             path: r.path.clone(),
             change: if r.created { Change::Added } else { Change::Changed },
@@ -343,10 +351,11 @@ fn apply_file(
         let input = current.as_deref().or(base.as_deref());
         match prepared[i].apply(path, input) {
             Ok(outcome) => {
+                let changed = outcome.bytes.is_some();
                 if let Some(bytes) = outcome.bytes {
                     current = Some(bytes);
                 }
-                result.rules.push((i, outcome.counts));
+                result.rules.push(Applied { rule: i, counts: outcome.counts, changed });
             }
             Err(why) => result.problems.push(drift_in(ps, rule, path, why)),
         }
@@ -372,11 +381,12 @@ fn safety_checks(ps: &PatchSet, path: &str, old: &[u8], new: &[u8]) -> std::resu
     let (Ok(old), Ok(new)) = (std::str::from_utf8(old), std::str::from_utf8(new)) else {
         return Ok(());
     };
-    for name in &ps.protected {
-        let (a, b) = (old.matches(name.as_str()).count(), new.matches(name.as_str()).count());
-        if a != b {
-            return Err(format!("protected name {name:?} occurs {b} times after patching, {a} before"));
-        }
+    let (a, b) = (ps.protected_counts(old), ps.protected_counts(new));
+    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+        return Err(format!(
+            "protected name {:?} occurs {} times after patching, {} before",
+            ps.protected[i], b[i], a[i]
+        ));
     }
     if path.ends_with(".js") || path.ends_with(".mjs") {
         crate::scan::js::parses(new).map_err(|e| format!("patched JavaScript no longer parses: {e}"))?;

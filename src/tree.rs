@@ -28,7 +28,10 @@ pub struct DirTree {
 }
 
 impl DirTree {
-    pub fn open(root: &Path) -> Result<DirTree> {
+    /// Opens `root`, listing only the files under `paths` (the patch set's
+    /// `extract` list, the same paths a build reads out of an image); an
+    /// empty list means everything.
+    pub fn open(root: &Path, paths: &[String]) -> Result<DirTree> {
         if !root.is_dir() {
             return Err(Error::usage(
                 format!("{} is not a directory", root.display()),
@@ -36,14 +39,19 @@ impl DirTree {
             ));
         }
         let mut files = Vec::new();
-        for entry in walkdir::WalkDir::new(root).follow_links(false) {
-            let entry = entry.map_err(|e| Error::io("walking", root, e.into()))?;
-            if entry.file_type().is_file() {
-                let rel = entry.path().strip_prefix(root).expect("below root");
-                files.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+        let starts: Vec<PathBuf> =
+            if paths.is_empty() { vec![root.to_path_buf()] } else { paths.iter().map(|p| root.join(p)).collect() };
+        for start in starts.iter().filter(|s| s.symlink_metadata().is_ok()) {
+            for entry in walkdir::WalkDir::new(start).follow_links(false) {
+                let entry = entry.map_err(|e| Error::io("walking", start, e.into()))?;
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(root).expect("below root");
+                    files.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));
+                }
             }
         }
         files.sort();
+        files.dedup();
         Ok(DirTree { root: root.to_path_buf(), files })
     }
 }

@@ -253,7 +253,7 @@ fn partial_tree_renders_what_is_there_and_lists_the_rest() {
     );
     let skipped = report["skipped"].as_array().unwrap();
     assert!(skipped.iter().any(|s| s["rule"] == "mail-layout"), "{skipped:?}");
-    assert!(skipped.iter().any(|s| s["rule"] == "product-name-ui"), "{skipped:?}");
+    assert!(skipped.iter().any(|s| s["rule"] == "ui-strings"), "{skipped:?}");
     assert_eq!(report["partial"], true);
 }
 
@@ -265,7 +265,7 @@ fn render_prints_a_summary_and_json_on_request() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
     assert!(
-        stdout.contains("Rendered Nexa") && stdout.contains("product-name-ui") && stdout.contains("report:"),
+        stdout.contains("Rendered Nexa") && stdout.contains("ui-strings") && stdout.contains("report:"),
         "{stdout}"
     );
     let report = tmp.path().join("r.json");

@@ -98,19 +98,10 @@ fn no_product_name_left_in_real_en_and_pt_br_messages() {
         let y = text(overlay.get(f).unwrap_or(&base[f])).to_string();
         let docs = yaml_rust2::YamlLoader::load_from_str(&y).unwrap();
         let mut values = Vec::new();
-        yaml_values(&docs[0], &mut values);
+        yaml_strings(&docs[0], &mut values);
         for v in values {
             assert!(!word.is_match(&v), "{f}: product name left in {v:?}");
         }
     }
     assert!(report["skipped"].as_array().unwrap().len() > 10, "a partial tree lists what it skipped");
-}
-
-fn yaml_values(y: &yaml_rust2::Yaml, out: &mut Vec<String>) {
-    match y {
-        yaml_rust2::Yaml::String(s) => out.push(s.clone()),
-        yaml_rust2::Yaml::Hash(h) => h.values().for_each(|v| yaml_values(v, out)),
-        yaml_rust2::Yaml::Array(a) => a.iter().for_each(|v| yaml_values(v, out)),
-        _ => {}
-    }
 }

@@ -213,7 +213,7 @@ impl Brand {
                 dir,
                 None,
                 "brand pack directory not found",
-                "pass a name under ./brands/ or a path to a brand directory (`whitelabel new <name>` makes one)",
+                "pass a name under ./brands/ (or --brands-dir) or a path to a brand directory",
             )])
         })?;
         let raw_bytes = pack.read(BRAND_FILE, MAX_BRAND_TOML).map_err(|why| {

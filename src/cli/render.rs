@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let started = Instant::now();
     let brand = cli.load_brand(&args.brand)?;
     let patchset = cli.load_patchset(&brand)?;
-    let tree = DirTree::open(&args.from_dir)?;
+    let tree = DirTree::open(&args.from_dir, &patchset.extract)?;
     let report_path = args.report.clone().unwrap_or_else(|| sibling(&args.out, "report.json"));
     guard_out(&args.out, &report_path)?;
     let (overlay, report) = render::render(&brand, &patchset, &tree, Options { partial: args.partial })?;
@@ -53,7 +53,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     out!(
-        "  {} files changed, {} added, {} compressed siblings regenerated, {} replacements",
+        "  {} files changed, {} added, {} .gz/.br regenerated, {} replacements",
         t.files_changed,
         t.files_added,
         t.siblings_regenerated,
@@ -61,7 +61,14 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     );
     let width = report.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in report.rules.iter().filter(|r| r.files > 0) {
-        out!("  {:width$}  {:>4} files  {:>6} changes", r.id, r.files, r.replacements);
+        out!(
+            "  {:width$}  {:>4} {}  {:>6} {}",
+            r.id,
+            r.files,
+            plural(r.files, "file"),
+            r.replacements,
+            plural(r.replacements, "change")
+        );
     }
     if !report.skipped.is_empty() {
         out!("  skipped (--partial): {} targets absent from the tree, listed in the report", report.skipped.len());
@@ -69,6 +76,10 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     out!("  overlay: {} ({})", display(&args.out), human_bytes(t.bytes_after));
     out!("  report:  {}", display(&report_path));
     Ok(())
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("{word} ") } else { format!("{word}s") }
 }
 
 /// Refuses to replace a directory that is not an earlier overlay.

@@ -8,7 +8,7 @@
 //! (`TITLE: "..."`, directly or through a hoisted const) are flagged so that
 //! vue-i18n message syntax gets escaped in them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use oxc_allocator::Allocator;
 use oxc_ast::ast::*;
@@ -62,7 +62,7 @@ pub fn patchable_literals(src: &str, i18n_keys: Option<&regex::Regex>) -> Result
         if v.code.contains(&owner) {
             continue;
         }
-        let hoisted = v.consts.iter().find(|(_, o)| *o == owner).map(|(n, _)| n.as_str());
+        let hoisted = v.consts.get(&owner).map(String::as_str);
         if hoisted.is_some_and(|n| v.compared.contains(n)) {
             continue;
         }
@@ -106,7 +106,8 @@ struct Collector<'s> {
     pieces: Vec<(u32, usize, usize, Quote)>,
     code: HashSet<u32>,
     i18n: HashSet<u32>,
-    consts: Vec<(String, u32)>,
+    /// Hoisted `const x = "..."`: literal owner → name.
+    consts: HashMap<u32, String>,
     compared: HashSet<String>,
     i18n_idents: HashSet<String>,
 }
@@ -168,11 +169,11 @@ impl<'a> Visit<'a> for Collector<'_> {
             if raw.is_empty() {
                 continue;
             }
-            let span_text = &self.src[q.span.start as usize..q.span.end as usize];
-            if let Some(off) = span_text.find(raw) {
-                let start = q.span.start as usize + off;
-                self.pieces.push((it.span.start, start, start + raw.len(), Quote::Backtick));
-            }
+            let (start, end) = (q.span.start as usize, q.span.end as usize);
+            // The element's span is its raw text; look it up only if not.
+            let start =
+                if &self.src[start..end] == raw { start } else { start + self.src[start..end].find(raw).unwrap_or(0) };
+            self.pieces.push((it.span.start, start, start + raw.len(), Quote::Backtick));
         }
         for e in &it.expressions {
             self.visit_expression(e);
@@ -246,7 +247,7 @@ impl<'a> Visit<'a> for Collector<'_> {
                 _ => None,
             };
             if let Some(owner) = owner {
-                self.consts.push((name.to_string(), owner));
+                self.consts.insert(owner, name.to_string());
             }
         }
         walk::walk_variable_declarator(self, it);

@@ -99,3 +99,40 @@ pub fn copy_dir(src: &Path, dst: &Path) {
         }
     }
 }
+
+/// Every string scalar of a YAML document, keys excluded.
+pub fn yaml_strings(y: &yaml_rust2::Yaml, out: &mut Vec<String>) {
+    match y {
+        yaml_rust2::Yaml::String(s) => out.push(s.clone()),
+        yaml_rust2::Yaml::Hash(h) => h.values().for_each(|v| yaml_strings(v, out)),
+        yaml_rust2::Yaml::Array(a) => a.iter().for_each(|v| yaml_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// What vue-i18n 9.14 displays for each message (tests/js/translate.cjs).
+/// Installs it from the npm registry into tests/js/node_modules on first use.
+pub fn vue_i18n_display(messages: &[String]) -> Vec<String> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    let js = repo().join("tests/js");
+    INSTALL.call_once(|| {
+        if !js.join("node_modules/@intlify/core-base").is_dir() {
+            let o = Command::new("npm")
+                .args(["install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&js)
+                .output()
+                .expect("npm is needed for this test (apt-get install npm)");
+            assert!(o.status.success(), "npm install in tests/js failed: {}", String::from_utf8_lossy(&o.stderr));
+        }
+    });
+    let input: serde_json::Map<String, serde_json::Value> =
+        messages.iter().enumerate().map(|(i, m)| (format!("m{i}"), m.clone().into())).collect();
+    let o = Command::new("node")
+        .arg(js.join("translate.cjs"))
+        .arg(serde_json::Value::Object(input).to_string())
+        .output()
+        .expect("node is needed for these tests");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    (0..messages.len()).map(|i| out[&format!("m{i}")].as_str().unwrap().to_string()).collect()
+}
