@@ -146,6 +146,9 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     let mut unzipped = Vec::new();
     flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut unzipped).unwrap();
     assert_eq!(unzipped, overlay[&css], "the .gz sibling holds the patched bytes");
+    let mut unbrotli = Vec::new();
+    brotli::BrotliDecompress(&mut &overlay[&format!("{css}.br")][..], &mut unbrotli).unwrap();
+    assert_eq!(unbrotli, overlay[&css], "the .br sibling holds the patched bytes");
 
     // 6. Manifests, config, mail, views, audio.
     let manifest: serde_json::Value = serde_json::from_slice(&overlay["public/manifest.json"]).unwrap();
@@ -195,7 +198,18 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     // The report accounts for every file written.
     let reported: Vec<&str> = report["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(reported, overlay.keys().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(report["totals"]["siblings_regenerated"], 1);
+    assert_eq!(report["totals"]["siblings_regenerated"], 2);
+
+    // Every protected name of the patch set occurs as often as in the base, in every file.
+    let patchset = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
+    assert!(patchset.protected.len() > 20);
+    for (p, after) in &overlay {
+        let (Some(before), Ok(after)) = (base.get(p), std::str::from_utf8(after)) else { continue };
+        let before = text(before);
+        for name in &patchset.protected {
+            assert_eq!(before.matches(name.as_str()).count(), after.matches(name.as_str()).count(), "{p}: {name}");
+        }
+    }
 }
 
 #[test]
