@@ -59,3 +59,48 @@ fn v2_len(data: &[u8]) -> Option<usize> {
     let footer = if data[5] & 0x10 != 0 { 10 } else { 0 };
     Some(10 + size + footer)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape of upstream's ding.mp3: an ID3v2.3 tag holding TYER, TDRC
+    /// (a v2.4 frame) and TPE1 "Chatwoot", then MPEG frames.
+    fn upstream_shaped() -> Vec<u8> {
+        let mut frames = Vec::new();
+        for (id, text) in [("TYER", "2020"), ("TDRC", "2020"), ("TPE1", "Chatwoot")] {
+            frames.extend_from_slice(id.as_bytes());
+            frames.extend_from_slice(&((text.len() + 1) as u32).to_be_bytes());
+            frames.extend_from_slice(&[0, 0, 0]);
+            frames.extend_from_slice(text.as_bytes());
+        }
+        let size = frames.len() as u32;
+        let mut data = b"ID3\x03\x00\x00".to_vec();
+        data.extend((0..4).rev().map(|i| ((size >> (7 * i)) & 0x7f) as u8));
+        data.extend(frames);
+        data.extend_from_slice(&[0xff, 0xfb, 0x90, 0x64, 1, 2, 3, 4]);
+        data
+    }
+
+    #[test]
+    fn rewrites_text_frames_and_keeps_the_audio() {
+        let data = upstream_shaped();
+        let out = apply(&data, 1, |t, c| {
+            c[0] += t.matches("Chatwoot").count();
+            t.replace("Chatwoot", "Nexa")
+        })
+        .unwrap();
+        assert_eq!(out.counts, vec![1]);
+        let bytes = out.bytes.unwrap();
+        let tag = Tag::read_from2(Cursor::new(&bytes)).unwrap();
+        assert_eq!(tag.artist(), Some("Nexa"));
+        assert_eq!(tag.version(), Version::Id3v23);
+        assert!(bytes.ends_with(&[0xff, 0xfb, 0x90, 0x64, 1, 2, 3, 4]));
+    }
+
+    #[test]
+    fn files_without_the_word_are_left_alone() {
+        let out = apply(b"\xff\xfb\x90\x64audio", 1, |t, _| t.to_string()).unwrap();
+        assert!(out.bytes.is_none());
+    }
+}
