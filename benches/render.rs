@@ -93,12 +93,12 @@ fn generate(repo: &Path, app: &Path) -> (usize, usize) {
     }
     chunk.push_str("};export{e as default};\n");
     total += write_with_map(&assets, "locales-A1b2C3d4", &chunk);
-    // Sixty code chunks of ~130 KB: ordinary minified code and strings; one in
+    // Sixty code chunks of ~115 KB: ordinary minified code and strings; one in
     // six mentions the product (text and a comparison trap), one in three
     // carries palette colors.
     for c in 0..60 {
         let mut js = String::new();
-        for f in 0..1300 {
+        for f in 0..1120 {
             write!(js, "function f{c}_{f}(e,t){{const n=e.items.filter(o=>o.id!==t.id);return n.length>{f}?\"Showing {f} conversations\":`${{n.length}} items`}};").unwrap();
         }
         if c % 6 == 0 {
@@ -124,17 +124,31 @@ fn generate(repo: &Path, app: &Path) -> (usize, usize) {
     (total, occurrences)
 }
 
-/// Writes `name.js` and `name.js.map` (sourcesContent holds the same text);
+/// Writes `name.js` and `name.js.map` (sourcesContent holds the same text,
+/// mappings as dense as a minifier's: a token after every `{`, `;`, `,`, `(`);
 /// returns the bytes written.
 fn write_with_map(dir: &Path, name: &str, js: &str) -> usize {
     let code = format!("{js}//# sourceMappingURL={name}.js.map\n");
+    let mut builder = sourcemap::SourceMapBuilder::new(None);
+    let mut col = 0u32;
+    let mut after_punct = true;
+    for c in js.chars() {
+        if after_punct {
+            builder.add(0, col, 0, col, Some("src.js"), None, false);
+        }
+        after_punct = matches!(c, '{' | ';' | ',' | '(');
+        col += c.len_utf16() as u32;
+    }
+    let mut encoded = Vec::new();
+    builder.into_sourcemap().to_writer(&mut encoded).unwrap();
+    let mappings = serde_json::from_slice::<serde_json::Value>(&encoded).unwrap()["mappings"].clone();
     let map = serde_json::json!({
         "version": 3,
         "file": format!("{name}.js"),
         "sources": [format!("../../app/javascript/{name}.js")],
         "sourcesContent": [js],
         "names": [],
-        "mappings": "AAAA",
+        "mappings": mappings,
     })
     .to_string();
     std::fs::write(dir.join(format!("{name}.js")), &code).unwrap();

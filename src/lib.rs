@@ -13,6 +13,7 @@ pub mod brand;
 pub mod cli;
 pub mod color;
 pub mod compress;
+pub mod edits;
 pub mod error;
 pub mod escape;
 pub mod icon;

@@ -14,6 +14,7 @@ use crate::actions::{self, Outcome, replace::Replacer};
 use crate::brand::Brand;
 use crate::color::Rgb;
 use crate::compress;
+use crate::edits::Chain;
 use crate::error::{Error, Problem, Result};
 use crate::icon::{self, IconStyle};
 use crate::patchset::{AssetSource, Background, IconSpec, Op, PatchSet, Rule, Scope};
@@ -90,9 +91,7 @@ impl Prepared<'_> {
         let data = data.unwrap_or_default();
         match self {
             Prepared::Replace(scope, r) => r.apply(*scope, data),
-            Prepared::Bytes(bytes) => {
-                Ok(Outcome { bytes: (bytes.as_slice() != data).then(|| bytes.clone()), counts: vec![1] })
-            }
+            Prepared::Bytes(bytes) => Ok(Outcome::whole((bytes.as_slice() != data).then(|| bytes.clone()), vec![1])),
             Prepared::Icon(spec, style, mark) => render_icon(mark, path, data, spec, *style),
             Prepared::Palette(p) => p.apply(data),
             Prepared::JsonSet(set) => actions::json_set::apply(data, set),
@@ -130,7 +129,7 @@ fn render_icon(
         }
         icon::png(&icon::render(mark, size, style))
     };
-    Ok(Outcome { bytes: Some(bytes), counts: vec![1] })
+    Ok(Outcome::whole(Some(bytes), vec![1]))
 }
 
 /// One rule applied to one file: matches per replace entry, and whether it
@@ -148,6 +147,8 @@ struct FileResult {
     created: bool,
     new: Option<Vec<u8>>,
     rules: Vec<Applied>,
+    /// How the bytes moved, when every changing rule said (for source maps).
+    edits: Option<Chain>,
     problems: Vec<Problem>,
 }
 
@@ -249,6 +250,13 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     // Collect the overlay and regenerate compressed siblings.
     let mut overlay = Overlay::default();
     let mut reports = Vec::new();
+    let moved: Vec<(String, Chain)> = results
+        .iter()
+        .filter(|r| r.new.is_some() && r.path.ends_with(".js") && tree.exists(&format!("{}.map", r.path)))
+        .filter_map(|r| r.edits.clone().map(|c| (r.path.clone(), c)))
+        // Same-length edits (a hex color) move nothing.
+        .filter(|(_, chain)| chain.iter().flatten().any(|e| e.old_len != e.new_len))
+        .collect();
     for r in results {
         let Some(new) = r.new else { continue };
         let changed = || r.rules.iter().filter(|a| a.changed);
@@ -264,6 +272,7 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
         });
         overlay.files.insert(r.path, new);
     }
+    follow_source_maps(tree, &moved, &mut overlay, &mut reports)?;
     let siblings: Vec<(String, String, compress::Encoder)> = overlay
         .files
         .keys()
@@ -323,6 +332,58 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     Ok((overlay, report))
 }
 
+/// Moves the `mappings` of `X.js.map` with the code of a patched `X.js`, so
+/// devtools and error trackers still point at the right source lines.
+fn follow_source_maps(
+    tree: &dyn BaseTree,
+    moved: &[(String, Chain)],
+    overlay: &mut Overlay,
+    reports: &mut Vec<FileReport>,
+) -> Result<()> {
+    let remapped: Vec<(String, std::result::Result<Vec<u8>, String>)> = moved
+        .par_iter()
+        .map(|(js, chain)| {
+            let map = format!("{js}.map");
+            let result = (|| {
+                let old_js = tree.read(js).map_err(|e| e.to_string())?;
+                let old_map = match overlay.files.get(&map) {
+                    Some(b) => b.clone(),
+                    None => tree.read(&map).map_err(|e| e.to_string())?,
+                };
+                let (old_js, new_js) = (String::from_utf8_lossy(&old_js), String::from_utf8_lossy(&overlay.files[js]));
+                crate::scan::sourcemap::remap(&old_map, &old_js, &new_js, chain)
+            })();
+            (map, result)
+        })
+        .collect();
+    for (map, result) in remapped {
+        let bytes = result.map_err(|why| {
+            Error::Input(Problem::new(
+                &map,
+                None,
+                format!("mappings could not follow the patched code: {why}"),
+                "check the source map is valid JSON (v3)",
+            ))
+        })?;
+        match reports.iter_mut().find(|r| r.path == map) {
+            Some(r) => {
+                r.rules.push("mappings".into());
+                r.bytes_after = bytes.len() as u64;
+            }
+            None => reports.push(FileReport {
+                path: map.clone(),
+                change: Change::Changed,
+                rules: vec!["mappings".into()],
+                replacements: 0,
+                bytes_before: tree.read(&map).map(|b| b.len() as u64).unwrap_or(0),
+                bytes_after: bytes.len() as u64,
+            }),
+        }
+        overlay.files.insert(map, bytes);
+    }
+    Ok(())
+}
+
 fn apply_file(
     ps: &PatchSet,
     prepared: &[Prepared],
@@ -331,8 +392,15 @@ fn apply_file(
     created: bool,
     rules: &[usize],
 ) -> FileResult {
-    let mut result =
-        FileResult { path: path.to_string(), base_len: 0, created, new: None, rules: Vec::new(), problems: Vec::new() };
+    let mut result = FileResult {
+        path: path.to_string(),
+        base_len: 0,
+        created,
+        new: None,
+        rules: Vec::new(),
+        edits: Some(Chain::new()),
+        problems: Vec::new(),
+    };
     let base = if created {
         None
     } else {
@@ -354,6 +422,10 @@ fn apply_file(
                 let changed = outcome.bytes.is_some();
                 if let Some(bytes) = outcome.bytes {
                     current = Some(bytes);
+                    match (&mut result.edits, outcome.edits) {
+                        (Some(chain), Some(edits)) => chain.push(edits),
+                        (slot, _) => *slot = None,
+                    }
                 }
                 result.rules.push(Applied { rule: i, counts: outcome.counts, changed });
             }

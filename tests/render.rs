@@ -299,3 +299,51 @@ fn render_prints_a_summary_and_json_on_request() {
     assert_eq!(v["brand"], "nexa");
     assert!(report.exists());
 }
+
+#[test]
+fn source_map_mappings_follow_the_patched_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("app");
+    copy_dir(&fixture(), &tree);
+    // Give the locale chunk a map with a token at every `{KEY` of its code.
+    let js_path = "public/vite/assets/dashboard-locales-AbC123xy.js";
+    let js = std::fs::read_to_string(tree.join(js_path)).unwrap();
+    let mut builder = sourcemap::SourceMapBuilder::new(None);
+    let mut expected = Vec::new();
+    for (line, text) in js.split('\n').enumerate() {
+        let mut col16 = 0u32;
+        let chars: Vec<char> = text.chars().collect();
+        for (i, c) in chars.iter().enumerate() {
+            if *c == '{' && chars.get(i + 1).is_some_and(|n| n.is_ascii_uppercase()) {
+                builder.add(line as u32, col16, 0, col16, Some("src.js"), None, false);
+                expected.push(chars[i..(i + 6).min(chars.len())].iter().collect::<String>());
+            }
+            col16 += c.len_utf16() as u32;
+        }
+    }
+    assert!(expected.len() > 5, "the fixture chunk has keyed objects");
+    let mut map = Vec::new();
+    builder.into_sourcemap().to_writer(&mut map).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tree.join(format!("{js_path}.map"))).unwrap()).unwrap();
+    doc["mappings"] = serde_json::from_slice::<serde_json::Value>(&map).unwrap()["mappings"].clone();
+    std::fs::write(tree.join(format!("{js_path}.map")), serde_json::to_vec(&doc).unwrap()).unwrap();
+
+    let (_t, out, report) = render(&nexa(), &tree, &[]);
+    let overlay = files(&out);
+    let new_js = text(&overlay[js_path]);
+    assert_ne!(new_js.len(), js.len(), "the chunk was patched with a name of another length");
+    let new_map = sourcemap::SourceMap::from_slice(&overlay[&format!("{js_path}.map")]).unwrap();
+    let lines: Vec<&str> = new_js.split('\n').collect();
+    let found: Vec<String> = new_map
+        .tokens()
+        .map(|t| {
+            let line: Vec<u16> = lines[t.get_dst_line() as usize].encode_utf16().collect();
+            String::from_utf16_lossy(&line[t.get_dst_col() as usize..]).chars().take(6).collect()
+        })
+        .collect();
+    assert_eq!(found, expected, "every mapping still points at the same code");
+    let map_report =
+        report["files"].as_array().unwrap().iter().find(|f| f["path"] == format!("{js_path}.map")).unwrap();
+    assert!(map_report["rules"].as_array().unwrap().iter().any(|r| r == "mappings"));
+}

@@ -50,7 +50,7 @@ pub fn apply(data: &[u8], slots: usize, replace: impl Fn(&str, &mut [usize]) -> 
             }
         }
     }
-    Ok(if counts.iter().any(|c| *c > 0) { Outcome { bytes: Some(out), counts } } else { Outcome::unchanged(slots) })
+    Ok(if counts.iter().any(|c| *c > 0) { Outcome::whole(Some(out), counts) } else { Outcome::unchanged(slots) })
 }
 
 /// Total length of the ID3v2 tag at the start of `data`, header included.

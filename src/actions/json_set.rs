@@ -18,9 +18,5 @@ pub fn apply(data: &[u8], set: &[(String, String)]) -> Result<Outcome, String> {
     }
     let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
     out.push(b'\n');
-    Ok(if out != data {
-        Outcome { bytes: Some(out), counts: vec![count] }
-    } else {
-        Outcome { bytes: None, counts: vec![count] }
-    })
+    Ok(if out != data { Outcome::whole(Some(out), vec![count]) } else { Outcome::whole(None, vec![count]) })
 }

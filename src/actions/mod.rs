@@ -14,14 +14,17 @@ pub struct Outcome {
     pub bytes: Option<Vec<u8>>,
     /// Matches per replace entry (one slot for non-replace actions).
     pub counts: Vec<usize>,
+    /// Where the bytes changed, when the action knows (text replacements).
+    pub edits: Option<Vec<crate::edits::Edit>>,
 }
 
 impl Outcome {
     pub fn unchanged(entries: usize) -> Outcome {
-        Outcome { bytes: None, counts: vec![0; entries] }
+        Outcome { bytes: None, counts: vec![0; entries], edits: Some(Vec::new()) }
     }
 
-    pub fn total(&self) -> usize {
-        self.counts.iter().sum()
+    /// A whole-file result with no edit list.
+    pub fn whole(bytes: Option<Vec<u8>>, counts: Vec<usize>) -> Outcome {
+        Outcome { bytes, counts, edits: None }
     }
 }

@@ -6,6 +6,7 @@ use regex::Regex;
 
 use super::Outcome;
 use crate::brand::Brand;
+use crate::edits::Edit;
 use crate::escape::{self, Quote};
 use crate::patchset::{Escape, Pattern, Replacement, Scope, Syntax};
 use crate::scan::{js, sourcemap, yaml};
@@ -29,6 +30,21 @@ pub struct Replacer {
     slots: usize,
     syntax: Syntax,
     i18n_keys: Option<Regex>,
+}
+
+/// What a pass found: matches per entry, and where it replaced (offsets
+/// relative to the file, `base` being where the current piece starts).
+#[derive(Debug)]
+struct Tally {
+    counts: Vec<usize>,
+    edits: Vec<Edit>,
+    base: usize,
+}
+
+impl Tally {
+    fn new(slots: usize) -> Tally {
+        Tally { counts: vec![0; slots], edits: Vec::new(), base: 0 }
+    }
 }
 
 /// Where a piece of text lands, which decides the container escaping.
@@ -78,7 +94,7 @@ impl Replacer {
 
     /// Applies the replacer to a whole file in the given scope.
     pub fn apply(&self, scope: Scope, data: &[u8]) -> Result<Outcome, String> {
-        let mut counts = vec![0; self.slots];
+        let mut t = Tally::new(self.slots);
         let Ok(text) = std::str::from_utf8(data) else {
             return Err("is not UTF-8 text".into());
         };
@@ -87,30 +103,36 @@ impl Replacer {
             return Ok(Outcome::unchanged(self.slots));
         }
         let new = match scope {
-            Scope::Text => self.in_text(text, Land::Text, false, &mut counts),
-            Scope::JsStrings => self.in_js(text, false, &mut counts)?,
-            Scope::YamlValues => self.in_yaml(text, &mut counts),
+            Scope::Text => self.in_text(text, Land::Text, false, &mut t),
+            Scope::JsStrings => self.in_js(text, false, &mut t)?,
+            Scope::YamlValues => self.in_yaml(text, &mut t),
             Scope::SourcemapSources => {
                 let patched = sourcemap::patch_sources(data, |name, src| match sourcemap::source_kind(name) {
-                    sourcemap::SourceKind::Js => self.in_js(src, false, &mut counts).map(Some),
-                    sourcemap::SourceKind::Json => self.in_js(src, true, &mut counts).map(Some),
+                    sourcemap::SourceKind::Js => self.in_js(src, false, &mut t).map(Some),
+                    sourcemap::SourceKind::Json => self.in_js(src, true, &mut t).map(Some),
                     sourcemap::SourceKind::Other => Ok(None),
                 })?;
-                let bytes = patched.filter(|b| b != data && counts.iter().any(|c| *c > 0));
-                return Ok(Outcome { bytes, counts });
+                let bytes = patched.filter(|b| b != data && t.counts.iter().any(|c| *c > 0));
+                // Edits inside sources say nothing about the map's own bytes.
+                return Ok(Outcome { bytes, counts: t.counts, edits: None });
             }
         };
+        // YAML values may be re-quoted whole: no precise edit list there.
+        let edits = (scope != Scope::YamlValues).then_some(t.edits);
         // Matches that rewrite to the same text still count: the rule applied.
-        Ok(Outcome { bytes: (new != text).then(|| new.into_bytes()), counts })
+        Ok(Outcome { bytes: (new != text).then(|| new.into_bytes()), counts: t.counts, edits })
     }
 
     /// Replaces in a plain text value (ID3 frames), no escaping.
     pub fn apply_text(&self, text: &str, counts: &mut [usize]) -> String {
-        self.in_text_with(text, counts, |s| s.to_string(), |e| e.value.render(str::to_string))
+        let mut t = Tally::new(self.slots);
+        let out = self.in_text_with(text, &mut t, |s| s.to_string(), |e| e.value.render(str::to_string));
+        counts.iter_mut().zip(t.counts).for_each(|(c, n)| *c += n);
+        out
     }
 
     /// Rewrites JS (or JSON, parsed as a JS expression) inside text literals.
-    fn in_js(&self, src: &str, json: bool, counts: &mut [usize]) -> Result<String, String> {
+    fn in_js(&self, src: &str, json: bool, t: &mut Tally) -> Result<String, String> {
         if !self.regex.is_match(src) {
             return Ok(src.to_string());
         }
@@ -127,19 +149,20 @@ impl Replacer {
         for lit in literals {
             let (start, end) = (lit.start - shift, lit.end - shift);
             out.push_str(&src[pos..start]);
-            out.push_str(&self.in_text(&src[start..end], Land::Js(lit.quote), lit.i18n, counts));
+            t.base = start;
+            out.push_str(&self.in_text(&src[start..end], Land::Js(lit.quote), lit.i18n, t));
             pos = end;
         }
         out.push_str(&src[pos..]);
         Ok(out)
     }
 
-    fn in_yaml(&self, text: &str, counts: &mut [usize]) -> String {
+    fn in_yaml(&self, text: &str, t: &mut Tally) -> String {
         let mut out = String::with_capacity(text.len() + 64);
         let mut pos = 0;
         for v in yaml::values(text) {
             let body = &text[v.start..v.end];
-            let mut new = self.in_text(body, Land::Yaml(v.style), false, counts);
+            let mut new = self.in_text(body, Land::Yaml(v.style), false, t);
             if new == body {
                 continue;
             }
@@ -147,10 +170,10 @@ impl Replacer {
             if v.style == yaml::Style::Plain && !plain_safe(&new) {
                 // The value needs quoting now; the original text was plain, so
                 // escape all of it for a double-quoted scalar.
-                let mut c = vec![0; counts.len()];
+                let mut scratch = Tally::new(self.slots);
                 new = format!(
                     "\"{}\"",
-                    self.in_text_with(body, &mut c, escape::yaml_double, |e| {
+                    self.in_text_with(body, &mut scratch, escape::yaml_double, |e| {
                         escape::yaml_double(&e.value.render(|v| {
                             if self.syntax == Syntax::RailsI18n { v.replace('%', "%%") } else { v.to_string() }
                         }))
@@ -165,7 +188,7 @@ impl Replacer {
     }
 
     /// Replaces matches in `text`, escaping inserted values for `land`.
-    fn in_text(&self, text: &str, land: Land, i18n: bool, counts: &mut [usize]) -> String {
+    fn in_text(&self, text: &str, land: Land, i18n: bool, t: &mut Tally) -> String {
         let message = |s: &str| match self.syntax {
             Syntax::VueI18n if i18n => escape::vue_i18n(s),
             Syntax::RailsI18n => s.replace('%', "%%"),
@@ -173,15 +196,15 @@ impl Replacer {
         };
         let same = |s: &str| s.to_string();
         match land {
-            Land::Js(q) => self.in_text_with(text, counts, same, |e| e.value.render(|v| escape::js(&message(v), q))),
-            Land::Yaml(style) => self.in_text_with(text, counts, same, |e| {
+            Land::Js(q) => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::js(&message(v), q))),
+            Land::Yaml(style) => self.in_text_with(text, t, same, |e| {
                 e.value.render(|v| match style {
                     yaml::Style::Double => escape::yaml_double(&message(v)),
                     yaml::Style::Single => message(v).replace('\'', "''"),
                     yaml::Style::Plain | yaml::Style::Block => message(v),
                 })
             }),
-            Land::Text => self.in_text_with(text, counts, same, |e| e.value.render(|v| escape::apply(e.escape, v))),
+            Land::Text => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::apply(e.escape, v))),
         }
     }
 
@@ -190,7 +213,7 @@ impl Replacer {
     fn in_text_with(
         &self,
         text: &str,
-        counts: &mut [usize],
+        t: &mut Tally,
         keep: impl Fn(&str) -> String,
         insert: impl Fn(&Entry) -> String,
     ) -> String {
@@ -206,8 +229,10 @@ impl Replacer {
                 continue;
             }
             out.push_str(&keep(&text[pos..whole.start()]));
-            out.push_str(&insert(entry));
-            counts[entry.slot] += 1;
+            let inserted = insert(entry);
+            t.edits.push(Edit { at: t.base + whole.start(), old_len: whole.len(), new_len: inserted.len() });
+            out.push_str(&inserted);
+            t.counts[entry.slot] += 1;
             pos = whole.end();
         }
         out.push_str(&keep(&text[pos..]));

@@ -40,9 +40,9 @@ pub fn apply(data: &[u8], key_field: &str, value_field: &str, set: &[(String, St
     }
     let out = lines.concat();
     Ok(if out != text {
-        Outcome { bytes: Some(out.into_bytes()), counts: vec![set.len()] }
+        Outcome::whole(Some(out.into_bytes()), vec![set.len()])
     } else {
-        Outcome { bytes: None, counts: vec![set.len()] }
+        Outcome::whole(None, vec![set.len()])
     })
 }
 

@@ -51,3 +51,55 @@ pub fn source_kind(name: &str) -> SourceKind {
         _ => SourceKind::Other,
     }
 }
+
+/// Moves the generated positions of `map` from `old_js` to `new_js`, given
+/// the edits that turned one into the other. Returns the new map bytes, with
+/// only `mappings` changed.
+pub fn remap(map: &[u8], old_js: &str, new_js: &str, chain: &crate::edits::Chain) -> Result<Vec<u8>, String> {
+    let parsed = sourcemap::SourceMap::from_slice(map).map_err(|e| format!("is not a source map: {e}"))?;
+    let mut tokens: Vec<sourcemap::RawToken> = parsed.tokens().map(|t| t.get_raw_token()).collect();
+    tokens.sort_by_key(|t| (t.dst_line, t.dst_col));
+    let mut old = crate::edits::Positions::new(old_js);
+    let offsets: Vec<usize> = tokens.iter().map(|t| old.offset(t.dst_line as usize, t.dst_col as usize)).collect();
+    let moved = crate::edits::map_offsets(chain, &offsets);
+    let mut new = crate::edits::Positions::new(new_js);
+    for (t, o) in tokens.iter_mut().zip(moved) {
+        let (line, col) = new.position(o);
+        (t.dst_line, t.dst_col) = (line as u32, col as u32);
+    }
+    let names = parsed.names().map(Into::into).collect();
+    let sources = parsed.sources().map(Into::into).collect();
+    let rebuilt = sourcemap::SourceMap::new(None, tokens, names, sources, None);
+    let mut encoded = Vec::new();
+    rebuilt.to_writer(&mut encoded).map_err(|e| e.to_string())?;
+    let encoded: Value = serde_json::from_slice(&encoded).map_err(|e| e.to_string())?;
+    let mut doc: Value = serde_json::from_slice(map).map_err(|e| e.to_string())?;
+    doc["mappings"] = encoded["mappings"].clone();
+    serde_json::to_vec(&doc).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edits::Edit;
+
+    #[test]
+    fn mappings_follow_the_code() {
+        let old = "const a=\"Login to Chatwoot\";const b=\"Chatwoot\";f(a,b);";
+        let new = "const a=\"Login to Nexa Çé\";const b=\"Nexa Çé\";f(a,b);";
+        let chain = vec![vec![Edit { at: 18, old_len: 8, new_len: 9 }, Edit { at: 37, old_len: 8, new_len: 9 }]];
+        // Tokens at `const` (0), `b` (34), `f` (47).
+        let mut b = sourcemap::SourceMapBuilder::new(None);
+        for (col, src_col) in [(0, 0), (34, 10), (47, 20)] {
+            b.add(0, col, 0, src_col, Some("x.js"), None, false);
+        }
+        let mut map = Vec::new();
+        b.into_sourcemap().to_writer(&mut map).unwrap();
+        let out = remap(&map, old, new, &chain).unwrap();
+        let sm = sourcemap::SourceMap::from_slice(&out).unwrap();
+        let cols: Vec<u32> = sm.tokens().map(|t| t.get_dst_col()).collect();
+        // "Nexa Çé" is 7 UTF-16 units where "Chatwoot" was 8: one less each time.
+        assert_eq!(cols, vec![0, 33, 45]);
+        assert_eq!(&new[new.char_indices().nth(45).unwrap().0..][..1], "f");
+    }
+}
