@@ -95,14 +95,7 @@ fn refused(pack: &std::path::Path, expect: &[&str]) {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
-    let o = whitelabel(&[
-        "render",
-        pack.to_str().unwrap(),
-        "--from-dir",
-        fixture().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = render_cmd(pack.to_str().unwrap(), &fixture(), &out, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(expect[0]));
     assert!(!out.exists());

@@ -231,22 +231,14 @@ fn drift_in_the_base_is_an_error_naming_the_rule() {
     std::fs::write(&mailer, src).unwrap();
     std::fs::remove_file(tree.join("app/views/layouts/mailer/base.liquid")).unwrap();
     let out = tmp.path().join("out");
-    let o = whitelabel(&["render", "nexa", "--from-dir", tree.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = render_cmd("nexa", &tree, &out, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}\n{}", String::from_utf8_lossy(&o.stdout));
     assert!(err.contains("rule mail-layout") && err.contains("base.liquid is missing"), "{err}");
     assert!(!out.exists(), "nothing is written on error");
 
     // --partial skips the absent file but still fails on content drift.
-    let o = whitelabel(&[
-        "render",
-        "nexa",
-        "--partial",
-        "--from-dir",
-        tree.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = render_cmd("nexa", &tree, &out, &["--partial"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("rule default-sender") && err.contains("expected 4"), "{err}");
@@ -275,7 +267,7 @@ fn partial_tree_renders_what_is_there_and_lists_the_rest() {
 fn render_prints_a_summary_and_json_on_request() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
-    let o = whitelabel(&["render", "nexa", "--from-dir", fixture().to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = render_cmd("nexa", &fixture(), &out, &[]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
     assert!(
@@ -284,17 +276,7 @@ fn render_prints_a_summary_and_json_on_request() {
     );
     let report = tmp.path().join("r.json");
     let out = tmp.path().join("o2");
-    let o = whitelabel(&[
-        "render",
-        "nexa",
-        "--json",
-        "--report",
-        report.to_str().unwrap(),
-        "--from-dir",
-        fixture().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = render_cmd("nexa", &fixture(), &out, &["--json", "--report", report.to_str().unwrap()]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
     assert_eq!(v["brand"], "nexa");
     assert!(report.exists());

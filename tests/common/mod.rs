@@ -23,15 +23,19 @@ pub fn whitelabel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_whitelabel")).current_dir(repo()).args(args).output().expect("run whitelabel")
 }
 
+/// Runs `whitelabel render BRAND --from-dir TREE --out OUT EXTRA...`.
+pub fn render_cmd(brand: &str, tree: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["render", brand, "--from-dir", tree.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    whitelabel(&args)
+}
+
 /// Renders `brand` over `tree` into a fresh temp dir; panics with the CLI's
 /// stderr on failure. Returns (temp dir, overlay dir, report JSON).
 pub fn render(brand: &Path, tree: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, serde_json::Value) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("overlay");
-    let mut args =
-        vec!["render", brand.to_str().unwrap(), "--from-dir", tree.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = whitelabel(&args);
+    let o = render_cmd(brand.to_str().unwrap(), tree, &out, extra);
     assert!(
         o.status.success(),
         "render failed:\n{}\n{}",
