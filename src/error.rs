@@ -65,10 +65,6 @@ pub enum Error {
     /// Something the user asked for that cannot be done as asked.
     #[error("{message} (fix: {fix})")]
     Usage { message: String, fix: String },
-
-    /// An internal safety net tripped: the engine would have produced a broken file.
-    #[error("internal check failed for {}: {message} (this is a whitelabel bug; please report it with the patch set and brand used)", .path.display())]
-    Internal { path: PathBuf, message: String },
 }
 
 fn list(problems: &[Problem]) -> String {
