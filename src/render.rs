@@ -282,7 +282,7 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     let regenerated: Vec<(String, String, Vec<u8>)> =
         siblings.par_iter().map(|(of, s, enc)| (of.clone(), s.clone(), enc(&overlay.files[of]))).collect();
     for (of, sibling, bytes) in regenerated {
-        let before = tree.read(&sibling).map(|b| b.len() as u64).unwrap_or(0);
+        let before = tree.size(&sibling).unwrap_or(0);
         reports.push(FileReport {
             path: sibling.clone(),
             change: Change::Regenerated,
@@ -375,7 +375,7 @@ fn follow_source_maps(
                 change: Change::Changed,
                 rules: vec!["mappings".into()],
                 replacements: 0,
-                bytes_before: tree.read(&map).map(|b| b.len() as u64).unwrap_or(0),
+                bytes_before: tree.size(&map).unwrap_or(0),
                 bytes_after: bytes.len() as u64,
             }),
         }

@@ -13,6 +13,8 @@ pub trait BaseTree: Sync {
     /// Every regular file, sorted.
     fn files(&self) -> &[String];
     fn read(&self, path: &str) -> Result<Vec<u8>>;
+    /// Size in bytes, without reading the file.
+    fn size(&self, path: &str) -> Result<u64>;
     fn exists(&self, path: &str) -> bool {
         self.files().binary_search_by(|p| p.as_str().cmp(path)).is_ok()
     }
@@ -61,9 +63,14 @@ impl BaseTree for DirTree {
         &self.files
     }
 
+    fn size(&self, path: &str) -> Result<u64> {
+        let full = self.root.join(path);
+        Ok(std::fs::symlink_metadata(&full).map_err(|e| Error::io("reading", &full, e))?.len())
+    }
+
     fn read(&self, path: &str) -> Result<Vec<u8>> {
         let full = self.root.join(path);
-        let len = std::fs::symlink_metadata(&full).map_err(|e| Error::io("reading", &full, e))?.len();
+        let len = self.size(path)?;
         if len > MAX_BASE_FILE {
             return Err(Error::usage(
                 format!("{} is {len} bytes, over the base file limit", full.display()),

@@ -18,5 +18,5 @@ pub fn apply(data: &[u8], set: &[(String, String)]) -> Result<Outcome, String> {
     }
     let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
     out.push(b'\n');
-    Ok(if out != data { Outcome::whole(Some(out), vec![count]) } else { Outcome::whole(None, vec![count]) })
+    Ok(Outcome::whole((out != data).then_some(out), vec![count]))
 }

@@ -39,11 +39,7 @@ pub fn apply(data: &[u8], key_field: &str, value_field: &str, set: &[(String, St
         lines[value_line] = format!("{indent}{value_field}: \"{}\"{ending}", escape::yaml_double(value));
     }
     let out = lines.concat();
-    Ok(if out != text {
-        Outcome::whole(Some(out.into_bytes()), vec![set.len()])
-    } else {
-        Outcome::whole(None, vec![set.len()])
-    })
+    Ok(Outcome::whole((out != text).then(|| out.into_bytes()), vec![set.len()]))
 }
 
 fn unquote(s: &str) -> &str {
