@@ -65,6 +65,14 @@ pub enum Error {
     /// Something the user asked for that cannot be done as asked.
     #[error("{message} (fix: {fix})")]
     Usage { message: String, fix: String },
+
+    /// The Docker daemon or a registry refused or failed.
+    #[error("{action}: {message} (fix: {fix})")]
+    Docker { action: String, message: String, fix: String },
+
+    /// Ctrl-C or SIGTERM; what the run had started was undone.
+    #[error("interrupted during {stage}; {undone}")]
+    Interrupted { stage: String, undone: String },
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -84,6 +92,11 @@ impl Error {
 
     pub fn usage(message: impl Into<String>, fix: impl Into<String>) -> Self {
         Error::Usage { message: message.into(), fix: fix.into() }
+    }
+
+    /// The process exit code: 130 after an interruption, as shells expect.
+    pub fn exit_code(&self) -> i32 {
+        if matches!(self, Error::Interrupted { .. }) { 130 } else { 1 }
     }
 
     /// Problems carried by this error, for `--json` output.

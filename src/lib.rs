@@ -1,23 +1,42 @@
-//! whitelabel: turns a brand pack into a branded overlay of Chatwoot (and,
-//! in later stages, a thin per-brand image). Data flows one way:
-//! brand pack + base files → plan → overlay → report.
+//! whitelabel: turns a brand pack into a thin per-brand image of Chatwoot.
+//! Data flows one way: brand pack + base files → plan → overlay → context
+//! (or assembled layer) → image → push.
 //!
+//! The patching side (no Docker):
 //! - [`brand`]: the brand pack and its validation.
 //! - [`patchset`]: the version-specific rules, loaded from TOML.
 //! - [`render`]: the engine applying rules to a [`tree::BaseTree`].
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
-//! - [`cli`]: the command line, one module per subcommand.
+//!
+//! Between the two (pure, no Docker):
+//! - [`identity`]: input hash, labels, default tag.
+//! - [`archive`], [`context`], [`assemble`]: deterministic tars, the
+//!   Dockerfile context, and images assembled without a builder.
+//! - [`cache`]: base files extracted once per base image.
+//!
+//! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
+//! through both; [`cli`] parses arguments and prints, one module per
+//! subcommand.
 
 pub mod actions;
+pub mod archive;
+pub mod assemble;
+pub mod base;
 pub mod brand;
+pub mod cache;
 pub mod cli;
 pub mod color;
 pub mod compress;
+pub mod context;
+pub mod docker;
 pub mod edits;
 pub mod error;
 pub mod escape;
 pub mod icon;
+pub mod identity;
 pub mod patchset;
+pub mod pipeline;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod scan;

@@ -19,8 +19,13 @@ pub struct PatchSet {
     pub version: String,
     /// The upstream product name (`Chatwoot`).
     pub word: String,
+    /// Where the app lives in the image (`/app`); every path is relative to it.
+    pub root: String,
     /// Paths under the app root the rules read (for extraction from images).
     pub extract: Vec<String>,
+    /// The upstream source repository and commit (image labels).
+    pub source: String,
+    pub revision: String,
     /// Globs no rule may ever write (licence boundaries).
     pub never: GlobSet,
     pub never_globs: Vec<String>,
@@ -169,8 +174,14 @@ struct RawHeader {
     name: String,
     version: String,
     word: String,
+    #[serde(default = "default_root")]
+    root: String,
     #[serde(default)]
     extract: Vec<String>,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    revision: String,
     #[serde(default)]
     never: Vec<String>,
     #[serde(default)]
@@ -314,6 +325,16 @@ impl PatchSet {
                 }
             }
         }
+        let root = header.root.trim_end_matches('/');
+        if !root.starts_with('/') || root.split('/').any(|c| c == ".." || c == ".") {
+            problems.push(Problem::new(
+                dir,
+                Some("patchset.root".into()),
+                format!("`{}` is not an absolute path inside the image", header.root),
+                "give the app directory as an absolute path, e.g. \"/app\"",
+            ));
+        }
+        let root = root.to_string();
         let never = build_globs(&header.never)
             .map_err(|why| invalid(vec![Problem::new(dir, Some("patchset.never".into()), why, "fix the glob")]))?;
         let mut rules = Vec::new();
@@ -341,7 +362,10 @@ impl PatchSet {
             name: header.name,
             version: header.version,
             word: header.word,
+            root,
             extract: header.extract,
+            source: header.source,
+            revision: header.revision,
             never,
             never_globs: header.never,
             protected_matcher: aho_corasick::AhoCorasick::builder()
@@ -354,6 +378,10 @@ impl PatchSet {
             digest: hex::encode(hasher.finalize()),
         })
     }
+}
+
+fn default_root() -> String {
+    "/app".into()
 }
 
 fn build_globs(globs: &[String]) -> std::result::Result<GlobSet, String> {

@@ -9,7 +9,9 @@ macro_rules! out {
     }};
 }
 
+mod build;
 mod check;
+mod context;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use clap::{Parser, Subcommand};
 use crate::brand::{self, Brand};
 use crate::error::{Error, Result};
 use crate::patchset::PatchSet;
+pub use crate::progress::human_bytes;
 
 #[derive(Debug, Parser)]
 #[command(name = "whitelabel", version, about = "Brand Chatwoot for a client without a fork", long_about = None)]
@@ -39,6 +42,10 @@ enum Command {
     Check(check::Args),
     /// Render a brand over an extracted /app tree into an overlay directory.
     Render(render::Args),
+    /// Build the brand's image on the unmodified base (and push it).
+    Build(build::Args),
+    /// Write the Dockerfile build context for any other builder.
+    Context(context::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -47,10 +54,14 @@ pub fn main() -> i32 {
     let json = match &cli.command {
         Command::Check(a) => a.json,
         Command::Render(a) => a.json,
+        Command::Build(a) => a.image.json,
+        Command::Context(a) => a.image.json,
     };
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
         Command::Render(args) => render::run(&cli, args),
+        Command::Build(args) => build::run(&cli, args),
+        Command::Context(args) => context::run(&cli, args),
     };
     match result {
         Ok(()) => 0,
@@ -61,7 +72,7 @@ pub fn main() -> i32 {
             } else {
                 eprintln!("error: {e}");
             }
-            1
+            e.exit_code()
         }
     }
 }
@@ -75,10 +86,15 @@ impl Cli {
     /// a patch set, else `<patches>/<repo>-<tag>` (with `-ce` falling back to
     /// the plain tag, same files).
     fn load_patchset(&self, brand: &Brand) -> Result<PatchSet> {
+        self.load_patchset_for(&brand.image.base)
+    }
+
+    /// The patch set for base image `base` (see [`Cli::load_patchset`]).
+    fn load_patchset_for(&self, base: &str) -> Result<PatchSet> {
         if self.patches.join("patchset.toml").is_file() {
             return PatchSet::load(&self.patches);
         }
-        let candidates = patchset_names(&brand.image.base);
+        let candidates = patchset_names(base);
         for name in &candidates {
             let dir = self.patches.join(name);
             if dir.join("patchset.toml").is_file() {
@@ -88,7 +104,7 @@ impl Cli {
         Err(Error::usage(
             format!(
                 "no patch set for base image {} (looked for {} under {})",
-                brand.image.base,
+                base,
                 candidates.join(", "),
                 self.patches.display()
             ),
@@ -112,18 +128,6 @@ fn patchset_names(base: &str) -> Vec<String> {
     out
 }
 
-/// Shortens a byte count for people.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
-}
-
 fn display(p: &Path) -> String {
     p.display().to_string()
 }
@@ -137,11 +141,5 @@ mod tests {
         assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
         assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0-ce"), vec!["chatwoot-v3.15.0-ce", "chatwoot-v3.15.0"]);
         assert_eq!(patchset_names("localhost:5000/chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
-    }
-
-    #[test]
-    fn bytes_for_people() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 }

@@ -1,0 +1,128 @@
+//! The extraction cache: the base files a patch set reads, kept on disk per
+//! base image ID, so a second brand or a rebuild reads nothing from the
+//! daemon. Lives in `$WHITELABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/whitelabel`,
+//! else `~/.cache/whitelabel`. An entry is written to a staging directory and
+//! renamed into place only when complete, so an interrupted extraction
+//! leaves nothing that looks like a hit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::archive::Meta;
+use crate::error::{Error, Result};
+
+/// What an entry records besides the files.
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub image: String,
+    /// Mode and owner of every file and directory, relative to the app root.
+    pub meta: BTreeMap<String, Meta>,
+    /// Extract paths the image does not have.
+    pub missing: Vec<String>,
+    pub bytes: u64,
+}
+
+pub struct Cache {
+    root: PathBuf,
+}
+
+/// One base image's files for one extract list.
+pub struct Entry {
+    pub dir: PathBuf,
+}
+
+impl Cache {
+    pub fn open() -> Result<Cache> {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let root = env("WHITELABEL_CACHE_DIR")
+            .or_else(|| env("XDG_CACHE_HOME").map(|p| p.join("whitelabel")))
+            .or_else(|| env("HOME").map(|p| p.join(".cache/whitelabel")))
+            .ok_or_else(|| {
+                Error::usage("no cache directory: HOME is not set", "set WHITELABEL_CACHE_DIR to a writable directory")
+            })?;
+        Ok(Cache { root })
+    }
+
+    pub fn at(root: &Path) -> Cache {
+        Cache { root: root.to_path_buf() }
+    }
+
+    /// The entry for `image_id` with this app root and extract list.
+    pub fn entry(&self, image_id: &str, root: &str, extract: &[String]) -> Entry {
+        let mut h = Sha256::new();
+        h.update(root);
+        for p in extract {
+            h.update([0]);
+            h.update(p);
+        }
+        let key = format!("{}-{}", image_id.trim_start_matches("sha256:"), &hex::encode(h.finalize())[..12]);
+        Entry { dir: self.root.join("bases").join(key) }
+    }
+}
+
+impl Entry {
+    /// The extracted app root.
+    pub fn app(&self) -> PathBuf {
+        self.dir.join("app")
+    }
+
+    /// The manifest when the entry is complete.
+    pub fn load(&self) -> Option<Manifest> {
+        let bytes = std::fs::read(self.dir.join("manifest.json")).ok()?;
+        serde_json::from_slice(&bytes).ok().filter(|_| self.app().is_dir())
+    }
+
+    /// A fresh staging directory beside the entry (removed on drop).
+    pub fn staging(&self) -> Result<tempfile::TempDir> {
+        let parent = self.dir.parent().expect("entry has a parent");
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("creating the cache directory", parent, e))?;
+        tempfile::Builder::new()
+            .prefix(".staging-")
+            .tempdir_in(parent)
+            .map_err(|e| Error::io("creating a staging directory in", parent, e))
+    }
+
+    /// Moves a complete staging directory (with `app/`) into place.
+    pub fn commit(&self, staging: tempfile::TempDir, manifest: &Manifest) -> Result<()> {
+        let json = serde_json::to_vec_pretty(manifest).expect("manifest serialises");
+        let path = staging.path().join("manifest.json");
+        std::fs::write(&path, json).map_err(|e| Error::io("writing", &path, e))?;
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io("replacing", &self.dir, e))?;
+        }
+        let staged = staging.keep();
+        std::fs::rename(&staged, &self.dir).map_err(|e| Error::io("moving the extraction into", &self.dir, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_keyed_by_image_and_extract_list() {
+        let c = Cache::at(Path::new("/c"));
+        let a = c.entry("sha256:abc", "/app", &["public".into()]);
+        assert!(a.dir.starts_with("/c/bases/abc-"));
+        assert_ne!(a.dir, c.entry("sha256:abc", "/app", &["public".into(), "config".into()]).dir);
+        assert_ne!(a.dir, c.entry("sha256:abd", "/app", &["public".into()]).dir);
+    }
+
+    #[test]
+    fn only_committed_entries_are_hits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = Cache::at(tmp.path()).entry("sha256:abc", "/app", &[]);
+        assert!(e.load().is_none());
+        let staging = e.staging().unwrap();
+        std::fs::create_dir(staging.path().join("app")).unwrap();
+        drop(staging);
+        assert!(e.load().is_none(), "an abandoned staging dir is not a hit");
+        let staging = e.staging().unwrap();
+        std::fs::create_dir(staging.path().join("app")).unwrap();
+        e.commit(staging, &Manifest { image: "sha256:abc".into(), ..Default::default() }).unwrap();
+        assert_eq!(e.load().unwrap().image, "sha256:abc");
+        assert_eq!(std::fs::read_dir(tmp.path().join("bases")).unwrap().count(), 1, "no staging dirs left");
+    }
+}

@@ -1,0 +1,282 @@
+//! `whitelabel build <BRAND>`: the brand's image on the unmodified base,
+//! tagged, optionally pushed, with a summary of what happened.
+//! Also the arguments and the daemon session `context` shares.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Cli, human_bytes};
+use crate::context::DOCKERFILE_BASE;
+use crate::docker::{Cleanup, Daemon};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, Builder, Outcome, Request, short_id};
+use crate::progress::{Progress, StageTime};
+
+/// What `build` and `context` have in common.
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// A name under ./brands/ or a path to a brand directory.
+    pub brand: String,
+    /// The base image [default: the brand's [image].base].
+    #[arg(long, value_name = "IMAGE")]
+    pub base: Option<String>,
+    /// Import this extracted /app tree as the base image first (no download).
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+    /// Platform of the base to use, e.g. linux/amd64.
+    #[arg(long, value_name = "P")]
+    pub platform: Option<String>,
+    /// Read the base files again and rebuild even when an identical image exists.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Skip target files absent from the base (listed in the report).
+    #[arg(long)]
+    pub partial: bool,
+    /// A Dockerfile template instead of the built-in Dockerfile.base.
+    #[arg(long, value_name = "FILE")]
+    pub dockerfile: Option<PathBuf>,
+    /// Print one JSON document instead of progress and a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// Repository to tag and push [default: the brand's [image].repository].
+    #[arg(long, value_name = "REPO")]
+    repository: Option<String>,
+    /// Another tag for the image: `name:tag`, or just `tag` in the repository.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Push every tag to the registry.
+    #[arg(long)]
+    push: bool,
+    /// Write `repository@sha256:…` of the pushed image here (needs --push).
+    #[arg(long, value_name = "FILE")]
+    digest_file: Option<PathBuf>,
+    /// `assemble` (default): reproducible image ID; `dockerfile`: the daemon's builder.
+    #[arg(long, value_enum, default_value = "assemble")]
+    builder: Builder,
+    /// Write the render report (JSON) here.
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+}
+
+impl ImageArgs {
+    /// The request, with everything that can be checked before Docker checked.
+    pub fn request(&self, cli: &Cli, repository: Option<&str>, builder: Builder) -> Result<Request> {
+        let brand = cli.load_brand(&self.brand)?;
+        let base = match (&self.base, &self.base_dir) {
+            (Some(b), _) => b.clone(),
+            (None, Some(_)) => pipeline::import_name(&brand.image.base),
+            (None, None) => brand.image.base.clone(),
+        };
+        if !crate::brand::is_reference(&base) {
+            return Err(Error::usage(
+                format!("--base `{base}` is not an image reference"),
+                "use name[:tag][@sha256:…]",
+            ));
+        }
+        let patchset = cli.load_patchset_for(self.base.as_deref().unwrap_or(&brand.image.base))?;
+        let repository = repository.map(str::to_string).unwrap_or_else(|| brand.image.repository.clone());
+        if !crate::brand::is_repository(&repository) {
+            return Err(Error::usage(
+                format!("--repository `{repository}` is not a repository name"),
+                "use [host[:port]/]path in lower case, without a tag",
+            ));
+        }
+        let dockerfile = match &self.dockerfile {
+            Some(p) => (std::fs::read_to_string(p).map_err(|e| Error::io("reading", p, e))?, p.display().to_string()),
+            None => (DOCKERFILE_BASE.to_string(), "Dockerfile.base".to_string()),
+        };
+        Ok(Request {
+            brand: Arc::new(brand),
+            patchset: Arc::new(patchset),
+            base,
+            base_dir: self.base_dir.clone(),
+            repository,
+            tags: Vec::new(),
+            push: false,
+            platform: self.platform.clone(),
+            no_cache: self.no_cache,
+            partial: self.partial,
+            builder,
+            dockerfile,
+        })
+    }
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<()> {
+    let started = Instant::now();
+    let mut req = args.image.request(cli, args.repository.as_deref(), args.builder)?;
+    req.tags = args.tags.iter().map(|t| full_tag(t, &req.repository)).collect::<Result<_>>()?;
+    req.push = args.push;
+    if args.digest_file.is_some() && !args.push {
+        return Err(Error::usage("--digest-file records a pushed image", "add --push, or drop --digest-file"));
+    }
+    let progress = Progress::new(args.image.json);
+    let outcome = session(&progress, async |daemon, cleanup| pipeline::build(daemon, &req, cleanup, &progress).await)?;
+    if let (Some(path), Some(pushed)) = (&args.digest_file, &outcome.pushed) {
+        write_atomically(path, format!("{pushed}\n").as_bytes())?;
+    }
+    if let (Some(path), Some(report)) = (&args.report, &outcome.report) {
+        let json = serde_json::to_string_pretty(report).expect("report serialises");
+        write_atomically(path, format!("{json}\n").as_bytes())?;
+    }
+    let total = started.elapsed().as_secs_f64();
+    let stages = progress.stages();
+    if args.image.json {
+        let mut v = serde_json::to_value(&outcome).expect("outcome serialises");
+        v["ok"] = true.into();
+        v["brand"] = req.brand.id.clone().into();
+        v["stages"] = serde_json::to_value(&stages).expect("stages serialise");
+        v["seconds"] = total.into();
+        if let Some(r) = &outcome.report {
+            v["render"] = serde_json::to_value(&r.totals).expect("totals serialise");
+        }
+        out!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        summary(&req, &outcome, &stages, total, args.digest_file.as_deref());
+    }
+    Ok(())
+}
+
+/// Connects, runs `work` until it ends or Ctrl-C/SIGTERM arrives, and
+/// always removes what the run created before returning.
+pub fn session<T>(progress: &Progress, work: impl AsyncFnOnce(&Daemon, &Cleanup) -> Result<T>) -> Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", "tokio", e))?;
+    rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Installed before any work, so a signal never kills us mid-step.
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| Error::io("installing", "SIGINT handler", e))?;
+        let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing", "SIGTERM handler", e))?;
+        let daemon = Daemon::connect().await?;
+        let cleanup = Cleanup::default();
+        let result = tokio::select! {
+            r = work(&daemon, &cleanup) => r,
+            _ = int.recv() => Err(interrupted(progress)),
+            _ = term.recv() => Err(interrupted(progress)),
+        };
+        let left = cleanup.run(&daemon).await;
+        if !left.is_empty() {
+            let msg = format!("could not remove {}", left.join("; "));
+            return Err(match result {
+                Err(Error::Interrupted { stage, .. }) => Error::Interrupted { stage, undone: msg },
+                _ => Error::Docker {
+                    action: "cleaning up".into(),
+                    message: msg,
+                    fix: "remove it with `docker rm -f`".into(),
+                },
+            });
+        }
+        result
+    })
+}
+
+fn interrupted(progress: &Progress) -> Error {
+    Error::Interrupted {
+        stage: progress.current().to_string(),
+        undone: "removed what this run created; nothing was tagged or pushed".into(),
+    }
+}
+
+/// `tag` alone means a tag in `repository`; anything with `:` or `/` is a full reference.
+fn full_tag(tag: &str, repository: &str) -> Result<String> {
+    let full = if tag.contains(['/', ':']) { tag.to_string() } else { format!("{repository}:{tag}") };
+    if full.contains('@') || !crate::brand::is_reference(&full) {
+        return Err(Error::usage(
+            format!("--tag `{tag}` is not a valid tag"),
+            "use `name:tag` or a bare tag of letters, digits, `.`, `_` and `-`",
+        ));
+    }
+    Ok(full)
+}
+
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = crate::render::sibling(path, "tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("writing", path, e))
+}
+
+fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_file: Option<&Path>) {
+    match o.up_to_date {
+        Some(place) => out!(
+            "{} is up to date: an image with input {} is already {} ({})",
+            req.brand.id,
+            &o.input[..12],
+            if place == "local" { "on this daemon" } else { "in the registry" },
+            if o.image_id.is_empty() { "not pulled" } else { short_id(&o.image_id) }
+        ),
+        None => out!("Built {} for {}", o.tags[0], req.brand.name),
+    }
+    if !o.image_id.is_empty() {
+        let how = match o.builder {
+            Builder::Assemble => "assembled: the same inputs give this ID on any daemon with the base",
+            Builder::Dockerfile => "built by the daemon's builder",
+        };
+        out!("  image    {} ({how})", o.image_id);
+    }
+    out!("  base     {} ({})", o.base, short_id(&o.base_id));
+    if let Some(r) = &o.report {
+        let t = &r.totals;
+        out!(
+            "  changes  {} files changed, {} added, {} replacements; layer {}",
+            t.files_changed,
+            t.files_added,
+            t.replacements,
+            human_bytes(o.layer_bytes.unwrap_or(0))
+        );
+    }
+    for (i, t) in o.tags.iter().enumerate() {
+        out!("  {}  {t}", if i == 0 { "tags  " } else { "      " });
+    }
+    if let Some(p) = &o.pushed {
+        let file = digest_file.map(|f| format!(" (written to {})", f.display())).unwrap_or_default();
+        out!("  pushed   {p}{file}");
+    }
+    out!("  time     {total:.2}s");
+    for line in time_bars(stages, total) {
+        out!("{line}");
+    }
+}
+
+/// One bar per step, scaled to the total: where the time went, at a glance.
+fn time_bars(stages: &[StageTime], total: f64) -> Vec<String> {
+    const WIDTH: f64 = 30.0;
+    let name_w = stages.iter().map(|s| s.stage.len()).max().unwrap_or(0);
+    stages
+        .iter()
+        .map(|s| {
+            let cells = if total > 0.0 { (s.seconds / total * WIDTH).round() as usize } else { 0 };
+            let bar = if cells == 0 { "▏".to_string() } else { "█".repeat(cells) };
+            format!("    {:name_w$}  {:<w$}  {:>6.2}s  {}", s.stage, bar, s.seconds, s.detail, w = WIDTH as usize)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_completed_and_checked() {
+        assert_eq!(full_tag("latest", "r.io/nexa/chatwoot").unwrap(), "r.io/nexa/chatwoot:latest");
+        assert_eq!(full_tag("r.io/x/y:v1", "r.io/nexa/chatwoot").unwrap(), "r.io/x/y:v1");
+        assert!(full_tag("bad tag", "r.io/nexa/chatwoot").is_err());
+        assert!(full_tag("r.io/x/y@sha256:00", "r.io/nexa/chatwoot").is_err());
+    }
+
+    #[test]
+    fn bars_scale_with_time() {
+        let s = |n: &str, t: f64| StageTime { stage: n.into(), seconds: t, detail: String::new() };
+        let bars = time_bars(&[s("render", 0.75), s("tag", 0.0)], 1.0);
+        assert!(bars[0].contains(&"█".repeat(23)), "{bars:?}");
+        assert!(bars[1].contains('▏'));
+    }
+}

@@ -1,0 +1,148 @@
+//! Reads paths out of an image: create a container (never started), download
+//! each path as a tar, unpack it into a cache entry, remove the container.
+//! The container is registered with [`Cleanup`] the moment it exists, so it
+//! goes away on errors and Ctrl-C too.
+
+use std::io::Write;
+use std::path::{Component, Path};
+
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::{Cleanup, Daemon, fail, status};
+use crate::archive::Meta;
+use crate::cache::{Entry, Manifest};
+use crate::error::{Error, Result};
+use crate::progress::Stage;
+
+/// The label extraction containers carry (`docker ps -a --filter label=…`).
+pub const LABEL: &str = "io.whitelabel.extract";
+
+/// Extracts `paths` (relative to `root`) from `image_id` into `entry`.
+pub async fn extract(
+    daemon: &Daemon,
+    image_id: &str,
+    root: &str,
+    paths: &[String],
+    entry: &Entry,
+    cleanup: &Cleanup,
+    stage: &Stage<'_>,
+) -> Result<Manifest> {
+    let staging = entry.staging()?;
+    let app = staging.path().join("app");
+    std::fs::create_dir_all(&app).map_err(|e| Error::io("creating", &app, e))?;
+
+    // A shell-less image has no default command; any command will do, it never runs.
+    let body = ContainerCreateBody {
+        image: Some(image_id.to_string()),
+        cmd: Some(vec!["/whitelabel-extract-never-runs".into()]),
+        entrypoint: Some(vec![]),
+        labels: Some([(LABEL.to_string(), "1".to_string())].into()),
+        network_disabled: Some(true),
+        ..Default::default()
+    };
+    let created = daemon
+        .docker
+        .create_container(None::<bollard::query_parameters::CreateContainerOptions>, body)
+        .await
+        .map_err(|e| fail(&format!("creating an extraction container from {image_id}"), e))?;
+    cleanup.container(&created.id);
+
+    let mut manifest = Manifest { image: image_id.to_string(), ..Default::default() };
+    let result = download_all(daemon, &created.id, root, paths, staging.path(), &mut manifest, stage).await;
+    // Removed here on the normal path; Cleanup covers errors and interruptions.
+    let removed = daemon
+        .docker
+        .remove_container(
+            &created.id,
+            Some(bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await;
+    if removed.is_ok() {
+        cleanup.forget(&created.id);
+    }
+    result?;
+    entry.commit(staging, &manifest)?;
+    Ok(manifest)
+}
+
+async fn download_all(
+    daemon: &Daemon,
+    container: &str,
+    root: &str,
+    paths: &[String],
+    staging: &Path,
+    manifest: &mut Manifest,
+    stage: &Stage<'_>,
+) -> Result<()> {
+    let tar_path = staging.join("download.tar");
+    for rel in paths {
+        let full = format!("{}/{}", root.trim_end_matches('/'), rel.trim_matches('/'));
+        let opts = DownloadFromContainerOptionsBuilder::default().path(&full).build();
+        let mut stream = daemon.docker.download_from_container(container, Some(opts));
+        let mut file = std::fs::File::create(&tar_path).map_err(|e| Error::io("creating", &tar_path, e))?;
+        let mut missing = false;
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    file.write_all(&bytes).map_err(|e| Error::io("writing", &tar_path, e))?;
+                    manifest.bytes += bytes.len() as u64;
+                    stage.bytes(&format!("{rel}:"), manifest.bytes, None);
+                }
+                Err(e) if status(&e) == Some(404) => {
+                    missing = true;
+                    break;
+                }
+                Err(e) => return Err(fail(&format!("reading {full} from the base image"), e)),
+            }
+        }
+        drop(file);
+        if missing {
+            manifest.missing.push(rel.clone());
+            continue;
+        }
+        // The archive's top entry is the last component of `full`; it lands under its parent.
+        let parent = rel.trim_matches('/').rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
+        unpack(&tar_path, &staging.join("app"), &parent, manifest)?;
+    }
+    let _ = std::fs::remove_file(&tar_path);
+    Ok(())
+}
+
+/// Unpacks regular files and directories only, refusing any entry that would
+/// land outside `dest`, and records each one's mode and owner.
+fn unpack(tar_path: &Path, dest: &Path, parent: &str, manifest: &mut Manifest) -> Result<()> {
+    let bad = |e: std::io::Error| Error::io("unpacking the base files from", tar_path, e);
+    let file = std::fs::File::open(tar_path).map_err(bad)?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let path = entry.path().map_err(bad)?.into_owned();
+        if path.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+            continue;
+        }
+        let name = path.components().filter_map(|c| c.as_os_str().to_str()).collect::<Vec<_>>().join("/");
+        let rel = if parent.is_empty() { name } else { format!("{parent}/{name}") };
+        let h = entry.header();
+        let meta =
+            Meta { mode: h.mode().map_err(bad)? & 0o7777, uid: h.uid().map_err(bad)?, gid: h.gid().map_err(bad)? };
+        let target = dest.join(&rel);
+        match h.entry_type() {
+            tar::EntryType::Directory => {
+                std::fs::create_dir_all(&target).map_err(|e| Error::io("creating", &target, e))?;
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+                }
+                let mut out = std::fs::File::create(&target).map_err(|e| Error::io("writing", &target, e))?;
+                std::io::copy(&mut entry, &mut out).map_err(|e| Error::io("writing", &target, e))?;
+            }
+            // Links and devices are not base files a rule can read.
+            _ => continue,
+        }
+        manifest.meta.insert(rel, meta);
+    }
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! The build path, one way through: base image → input hash (stop here when
+//! an image with that hash exists) → base files (cache, else extraction) →
+//! overlay (the render engine) → image (assembled and loaded, or built from
+//! the Dockerfile context) → tags → push. Ties the patching side to the
+//! Docker side; the CLI only parses arguments and prints.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::archive::{Content, Meta};
+use crate::assemble;
+use crate::base::BaseImage;
+use crate::brand::Brand;
+use crate::cache::{Cache, Manifest};
+use crate::context;
+use crate::docker::{self, Cleanup, Daemon};
+use crate::error::{Error, Result};
+use crate::identity::{self, INPUT_LABEL, Identity, Recipe};
+use crate::patchset::PatchSet;
+use crate::progress::{Progress, human_bytes};
+use crate::render::{self, Overlay};
+use crate::report::Report;
+use crate::tree::DirTree;
+
+/// How the image is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// Config and layer written here and loaded: the same inputs give the
+    /// same image ID on every daemon.
+    Assemble,
+    /// The daemon's builder on the Dockerfile context: stamps build times.
+    Dockerfile,
+}
+
+impl Builder {
+    fn name(self) -> &'static str {
+        match self {
+            Builder::Assemble => "assemble",
+            Builder::Dockerfile => "dockerfile",
+        }
+    }
+}
+
+/// Everything a build needs to know.
+pub struct Request {
+    pub brand: Arc<Brand>,
+    pub patchset: Arc<PatchSet>,
+    /// The base image reference (`--base`, else the brand's).
+    pub base: String,
+    /// Import this extracted app tree as the base first.
+    pub base_dir: Option<PathBuf>,
+    pub repository: String,
+    /// Tags besides the default one.
+    pub tags: Vec<String>,
+    pub push: bool,
+    pub platform: Option<String>,
+    pub no_cache: bool,
+    pub partial: bool,
+    pub builder: Builder,
+    /// The Dockerfile template and where it came from.
+    pub dockerfile: (String, String),
+}
+
+/// What a build did.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub image_id: String,
+    /// Every tag that now points at the image, the default one first.
+    pub tags: Vec<String>,
+    pub input: String,
+    pub builder: Builder,
+    pub base: String,
+    pub base_id: String,
+    /// `local` or `registry` when nothing had to be built.
+    pub up_to_date: Option<&'static str>,
+    pub cache_hit: Option<bool>,
+    /// Size of the new layer (assemble) or of the context (dockerfile).
+    pub layer_bytes: Option<u64>,
+    /// `repository@sha256:…` of the pushed (or already pushed) image.
+    pub pushed: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip)]
+    pub report: Option<Report>,
+}
+
+/// Builds (and maybe pushes) the brand's image.
+pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: &Progress) -> Result<Outcome> {
+    let base = base_image(daemon, req, progress).await?;
+    let epoch = identity::epoch(base.created)?;
+    let recipe =
+        Recipe { builder: req.builder.name(), dockerfile: &req.dockerfile.0, epoch, repository: &req.repository };
+    let ident = identity::identify(&req.brand, &req.patchset, &base, &recipe)?;
+    let mut tags = vec![ident.tag.clone()];
+    for t in &req.tags {
+        if !tags.contains(t) {
+            tags.push(t.clone());
+        }
+    }
+
+    // Publishing questions first: wrong credentials must stop us before any work.
+    let creds = if req.push { Some(docker::push::credentials(&req.repository)?) } else { None };
+    let in_registry = match &creds {
+        Some(c) => {
+            let stage = progress.start("registry", format!("asking {} for {}", c_host(&req.repository), ident.tag));
+            let d = docker::push::preflight(daemon, &ident.tag, c).await?;
+            stage.done(match &d {
+                Some(d) => format!("already has {} ({d})", ident.tag),
+                None => format!("does not have {} yet; credentials accepted", ident.tag),
+            });
+            d
+        }
+        None => None,
+    };
+    let local = if req.no_cache { None } else { daemon.find_labelled(INPUT_LABEL, &ident.input).await? };
+
+    let mut outcome = Outcome {
+        image_id: String::new(),
+        tags: tags.clone(),
+        input: ident.input.clone(),
+        builder: req.builder,
+        base: base.reference.clone(),
+        base_id: base.id.clone(),
+        up_to_date: None,
+        cache_hit: None,
+        layer_bytes: None,
+        pushed: None,
+        labels: ident.labels.clone(),
+        report: None,
+    };
+    let extra_tags = tags.len() > 1;
+    match (&local, &in_registry) {
+        (_, Some(digest)) if !req.no_cache && (!extra_tags || local.is_none()) => {
+            outcome.up_to_date = Some("registry");
+            outcome.image_id = local.clone().unwrap_or_default();
+            outcome.pushed = Some(format!("{}@{digest}", req.repository));
+            if let Some(id) = &local {
+                tag_all(daemon, id, &tags, progress).await?;
+            } else {
+                outcome.tags = vec![ident.tag.clone()];
+            }
+            return Ok(outcome);
+        }
+        (Some(id), _) => {
+            outcome.up_to_date = Some("local");
+            outcome.image_id = id.clone();
+        }
+        _ => {
+            let files = base_files(daemon, req, &base, cleanup, progress).await?;
+            outcome.cache_hit = Some(files.hit);
+            let (overlay, report) = render_overlay(req, files.tree, progress).await?;
+            let (id, bytes) = match req.builder {
+                Builder::Assemble => {
+                    assemble_and_load(daemon, &base, &ident, &req.patchset, &overlay, &files.manifest, progress).await?
+                }
+                Builder::Dockerfile => {
+                    dockerfile_build(daemon, req, &base, &ident, &overlay, &files.manifest, progress).await?
+                }
+            };
+            outcome.image_id = id;
+            outcome.layer_bytes = Some(bytes);
+            outcome.report = Some(report);
+        }
+    }
+    tag_all(daemon, &outcome.image_id, &tags, progress).await?;
+
+    if let Some(creds) = &creds {
+        let mut digest = String::new();
+        for t in &tags {
+            let stage = progress.start("push", format!("pushing {t}"));
+            digest = docker::push::push(daemon, t, creds, &stage).await?;
+            stage.done(format!("{t} → {digest}"));
+        }
+        outcome.pushed = Some(format!("{}@{digest}", identity::split_tag(&ident.tag).0));
+    }
+    Ok(outcome)
+}
+
+fn c_host(repository: &str) -> &str {
+    identity::registry_host(repository)
+}
+
+async fn tag_all(daemon: &Daemon, id: &str, tags: &[String], progress: &Progress) -> Result<()> {
+    let stage = progress.start("tag", format!("tagging {}", short_id(id)));
+    for t in tags {
+        daemon.tag(id, t).await?;
+    }
+    stage.done(tags.join(", "));
+    Ok(())
+}
+
+/// `sha256:0123456789ab`.
+pub fn short_id(id: &str) -> &str {
+    &id[..id.len().min(19)]
+}
+
+/// The base image, imported from `--base-dir` first when asked.
+pub async fn base_image(daemon: &Daemon, req: &Request, progress: &Progress) -> Result<BaseImage> {
+    let stage = progress.start("base", format!("looking up {}", req.base));
+    if let Some(dir) = &req.base_dir {
+        import_dir(daemon, dir, &req.base, &req.patchset.root, &stage).await?;
+    }
+    let base = docker::base::resolve(daemon, &req.base, req.platform.as_deref(), &stage).await?;
+    if let Some(p) = &req.platform
+        && !platform_matches(p, &base.platform())
+    {
+        return Err(Error::usage(
+            format!("base image {} is {}, not {p}", base.reference, base.platform()),
+            format!("pull the {p} variant of the base (`docker pull --platform {p} …`) or drop --platform"),
+        ));
+    }
+    stage.done(format!("{} = {} ({})", base.reference, short_id(&base.id), base.platform()));
+    Ok(base)
+}
+
+fn platform_matches(wanted: &str, have: &str) -> bool {
+    have == wanted || have.starts_with(&format!("{wanted}/"))
+}
+
+/// The extracted base files, from the cache or the image.
+pub struct BaseFiles {
+    pub tree: DirTree,
+    pub manifest: Manifest,
+    pub hit: bool,
+}
+
+pub async fn base_files(
+    daemon: &Daemon,
+    req: &Request,
+    base: &BaseImage,
+    cleanup: &Cleanup,
+    progress: &Progress,
+) -> Result<BaseFiles> {
+    let ps = &req.patchset;
+    let entry = Cache::open()?.entry(&base.id, &ps.root, &ps.extract);
+    let stage = progress.start("extract", format!("reading {} paths from {}", ps.extract.len(), short_id(&base.id)));
+    let cached = if req.no_cache { None } else { entry.load() };
+    let hit = cached.is_some();
+    let manifest = match cached {
+        Some(m) => m,
+        None => docker::extract::extract(daemon, &base.id, &ps.root, &ps.extract, &entry, cleanup, &stage).await?,
+    };
+    let tree = DirTree::open(&entry.app(), &ps.extract)?;
+    stage.done(format!(
+        "{} files, {} ({})",
+        tree_len(&tree),
+        human_bytes(manifest.bytes),
+        if hit { "cache hit" } else { "extracted" }
+    ));
+    Ok(BaseFiles { tree, manifest, hit })
+}
+
+fn tree_len(tree: &DirTree) -> usize {
+    use crate::tree::BaseTree;
+    tree.files().len()
+}
+
+/// Runs the render engine off the async thread (it is CPU work).
+pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report)> {
+    let stage = progress.start("render", format!("patching with {}", req.patchset.name));
+    let (brand, ps, partial) = (req.brand.clone(), req.patchset.clone(), req.partial);
+    let (overlay, report) =
+        tokio::task::spawn_blocking(move || render::render(&brand, &ps, &tree, render::Options { partial }))
+            .await
+            .map_err(|e| Error::usage(format!("the render step panicked: {e}"), "report this as a bug"))??;
+    let t = &report.totals;
+    stage.done(format!("{} files changed, {} added, {} replacements", t.files_changed, t.files_added, t.replacements));
+    Ok((overlay, report))
+}
+
+async fn assemble_and_load(
+    daemon: &Daemon,
+    base: &BaseImage,
+    ident: &Identity,
+    ps: &PatchSet,
+    overlay: &Overlay,
+    manifest: &Manifest,
+    progress: &Progress,
+) -> Result<(String, u64)> {
+    let stage = progress.start("layer", "writing the layer and image config");
+    let files = overlay.files.iter().map(|(p, b)| (p.as_str(), Content::Bytes(b)));
+    let layer = assemble::layer(&ps.root, files, ident.epoch, &manifest.meta)
+        .map_err(|e| Error::io("writing the layer", "memory", e))?;
+    let comment = format!(
+        "whitelabel {}: brand {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        ident.labels["io.whitelabel.brand"],
+        base.reference
+    );
+    let config = assemble::config(Some(base), &layer, &ident.labels, ident.epoch, &comment);
+    let (config, id) = assemble::config_bytes(&config);
+    let archive = assemble::write_archive(Vec::new(), &config, &id, &layer)
+        .map_err(|e| Error::io("writing the image archive", "memory", e))?;
+    let bytes = layer.tar.len() as u64;
+    stage.done(format!("{} layer, image {}", human_bytes(bytes), short_id(&id)));
+    let stage = progress.start("load", format!("loading {} into the daemon", short_id(&id)));
+    docker::load::load(daemon, archive, &id, &stage).await?;
+    stage.done(format!("loaded {}", short_id(&id)));
+    Ok((id, bytes))
+}
+
+async fn dockerfile_build(
+    daemon: &Daemon,
+    req: &Request,
+    base: &BaseImage,
+    ident: &Identity,
+    overlay: &Overlay,
+    manifest: &Manifest,
+    progress: &Progress,
+) -> Result<(String, u64)> {
+    let stage = progress.start("context", "writing the build context");
+    let tar = context_tar(req, &base.pinned(), ident, overlay, &manifest.meta)?;
+    let bytes = tar.len() as u64;
+    stage.done(format!("{} context", human_bytes(bytes)));
+    let stage = progress.start("build", "docker build");
+    // The build starts from exactly the image the files were read from.
+    let args = HashMap::from([("BASE_IMAGE".to_string(), base.id.clone())]);
+    let build = docker::build::Build {
+        context: tar,
+        build_args: args,
+        platform: req.platform.as_deref(),
+        no_cache: req.no_cache,
+    };
+    let id = docker::build::build(daemon, build, &stage).await?;
+    stage.done(format!("built {}", short_id(&id)));
+    Ok((id, bytes))
+}
+
+/// The Dockerfile context as a tar (what `whitelabel context` writes).
+pub fn context_tar(
+    req: &Request,
+    base_ref: &str,
+    ident: &Identity,
+    overlay: &Overlay,
+    meta: &BTreeMap<String, Meta>,
+) -> Result<Vec<u8>> {
+    let (template, origin) = &req.dockerfile;
+    let dockerfile = context::dockerfile(template, origin, base_ref, &ident.labels, &req.patchset.root)?;
+    let files = overlay.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
+    context::write(Vec::new(), &dockerfile, files, meta, ident.epoch)
+        .map_err(|e| Error::io("writing the build context", "memory", e))
+}
+
+/// Imports an extracted app tree as an image, deterministically (same tree,
+/// same image ID), tagged `reference`. Skipped when the daemon has it.
+async fn import_dir(
+    daemon: &Daemon,
+    dir: &Path,
+    reference: &str,
+    root: &str,
+    stage: &crate::progress::Stage<'_>,
+) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::usage(
+            format!("--base-dir {} is not a directory", dir.display()),
+            "pass the extracted /app directory of the base image",
+        ));
+    }
+    stage.message(format!("importing {}", dir.display()));
+    let epoch = identity::epoch(0)?;
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+        let entry = entry.map_err(|e| Error::io("reading", dir, e.into()))?;
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(dir).expect("below dir");
+            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            use std::os::unix::fs::PermissionsExt;
+            let exec = entry.metadata().map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false);
+            files.push((rel, entry.path().to_path_buf(), exec));
+        }
+    }
+    let meta: BTreeMap<String, Meta> =
+        files.iter().filter(|f| f.2).map(|(rel, _, _)| (rel.clone(), Meta { mode: 0o755, uid: 0, gid: 0 })).collect();
+    let layer =
+        assemble::layer(root, files.iter().map(|(rel, path, _)| (rel.as_str(), Content::File(path))), epoch, &meta)
+            .map_err(|e| Error::io("reading the tree under", dir, e))?;
+    let labels = BTreeMap::from([("io.whitelabel.imported".to_string(), "1".to_string())]);
+    let mut config = assemble::config(None, &layer, &labels, epoch, "whitelabel: imported app tree");
+    config["config"]["WorkingDir"] = serde_json::Value::String(root.to_string());
+    let (config, id) = assemble::config_bytes(&config);
+    if daemon.docker.inspect_image(&id).await.is_err() {
+        let archive = assemble::write_archive(Vec::new(), &config, &id, &layer)
+            .map_err(|e| Error::io("writing the image archive", "memory", e))?;
+        docker::load::load(daemon, archive, &id, stage).await?;
+    }
+    daemon.tag(&id, reference).await
+}
+
+/// The base image name `--base-dir` imports under when no `--base` is given:
+/// never the upstream name itself, so a trial never shadows a real image.
+pub fn import_name(base: &str) -> String {
+    let (repo, tag) = identity::split_tag(base);
+    let name = repo.rsplit('/').next().unwrap_or(repo);
+    format!("whitelabel-import/{name}:{tag}")
+}

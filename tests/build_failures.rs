@@ -1,0 +1,168 @@
+//! How `whitelabel build` fails: one clear error line with what to do, a
+//! non-zero exit, no container left behind, no tag on a half-built image,
+//! nothing pushed. Real daemon and registry; interruptions are timed with a
+//! proxy that holds one request in flight.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::docker::*;
+use common::*;
+
+const PATCHES: &str = "patches/chatwoot-v3.15.0";
+
+/// Runs a build expected to fail; returns stderr.
+fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
+    let cache = tempfile::tempdir().unwrap();
+    let o = wl(args, cache.path(), env);
+    assert_eq!(o.status.code(), Some(1), "expected exit 1:\n{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{err}");
+    assert!(errors[0].contains("(fix: "), "the error says what to do: {}", errors[0]);
+    err
+}
+
+/// Local images tagged in `repository`.
+fn local_tags(repository: &str) -> Vec<String> {
+    let d = docker();
+    let filters = std::collections::HashMap::from([("reference".to_string(), vec![format!("{repository}:*")])]);
+    let opts = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
+    block_on(d.list_images(Some(opts))).unwrap().into_iter().flat_map(|i| i.repo_tags).collect()
+}
+
+fn repo_name(name: &str) -> String {
+    format!("whitelabel-test/{name}-{}", std::process::id())
+}
+
+#[test]
+fn daemon_unreachable() {
+    let err = fails(&["build", "nexa"], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    assert!(err.contains("cannot reach the Docker daemon at unix:///nonexistent/docker.sock"), "{err}");
+    assert!(err.contains("DOCKER_HOST"), "{err}");
+}
+
+#[test]
+fn base_missing_and_not_pullable() {
+    let repository = repo_name("nobase");
+    let args =
+        ["--patches", PATCHES, "build", "nexa", "--base", "whitelabel-test/absent:v0", "--repository", &repository];
+    let err = fails(&args, &[]);
+    assert!(err.contains("base image whitelabel-test/absent:v0 is not on the daemon and could not be pulled"), "{err}");
+    assert!(err.contains("--base-dir"), "{err}");
+    assert!(local_tags(&repository).is_empty());
+}
+
+#[test]
+fn build_error_inside_the_stream() {
+    let (base, base_id) = fixture_base();
+    let repository = repo_name("streamerr");
+    let tmp = tempfile::tempdir().unwrap();
+    let dockerfile = tmp.path().join("Dockerfile");
+    // The fixture base has no shell, like the real one: RUN fails after HTTP 200.
+    let template = format!("{}RUN echo branded\n", whitelabel::context::DOCKERFILE_BASE);
+    std::fs::write(&dockerfile, template).unwrap();
+    let args = [
+        "--patches",
+        PATCHES,
+        "build",
+        "nexa",
+        "--base",
+        &base,
+        "--repository",
+        &repository,
+        "--builder",
+        "dockerfile",
+        "--dockerfile",
+        dockerfile.to_str().unwrap(),
+    ];
+    let err = fails(&args, &[]);
+    assert!(err.contains("the Docker build failed"), "{err}");
+    assert!(err.contains("/bin/sh"), "the daemon's reason is passed on: {err}");
+    assert!(local_tags(&repository).is_empty(), "a tag points at a half-built image");
+    assert!(containers_of(&base_id).is_empty(), "a container was left behind");
+}
+
+#[test]
+fn registry_refuses_the_password() {
+    let (addr, user, _) = registry();
+    let (base, base_id) = fixture_base();
+    let path = repo_name("wrongpw");
+    let repository = format!("{addr}/{path}");
+    let args = ["--patches", PATCHES, "build", "nexa", "--base", &base, "--repository", &repository, "--push"];
+    let err =
+        fails(&args, &[("WHITELABEL_REGISTRY_USER", &user), ("WHITELABEL_REGISTRY_PASSWORD", "not-the-password")]);
+    assert!(err.contains(&format!("registry {addr} refused the credentials")), "{err}");
+    assert!(!err.contains("not-the-password"), "the password was printed: {err}");
+    assert!(local_tags(&repository).is_empty(), "nothing should be built before the credentials work");
+    assert_eq!(registry_digest(&path, "latest"), None);
+    assert!(containers_of(&base_id).is_empty());
+}
+
+#[test]
+fn registry_unreachable() {
+    let (base, _) = fixture_base();
+    let repository = format!("127.0.0.1:5999/{}", repo_name("noregistry"));
+    let args = ["--patches", PATCHES, "build", "nexa", "--base", &base, "--repository", &repository, "--push"];
+    let err = fails(&args, &[("WHITELABEL_REGISTRY_USER", "u"), ("WHITELABEL_REGISTRY_PASSWORD", "p")]);
+    assert!(err.contains("cannot reach registry 127.0.0.1:5999"), "{err}");
+    assert!(local_tags(&repository).is_empty());
+}
+
+/// Starts a build through a proxy holding the first request matching
+/// `pattern`, sends SIGINT once it is held, and checks the aftermath.
+fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str]) {
+    let (base, base_id) = fixture_base();
+    let repository = repo_name(&format!("int-{stage}"));
+    let proxy = HoldingProxy::start(pattern);
+    let cache = tempfile::tempdir().unwrap();
+    let mut args = vec!["--patches", PATCHES, "build", "nexa", "--base", &base, "--repository", &repository];
+    args.extend_from_slice(extra);
+    let child = Command::new(env!("CARGO_BIN_EXE_whitelabel"))
+        .current_dir(repo())
+        .args(&args)
+        .env("WHITELABEL_CACHE_DIR", cache.path())
+        .env("DOCKER_HOST", proxy.host())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let held = proxy.held.recv_timeout(Duration::from_secs(120)).expect("the request was never made");
+    assert!(held.contains(pattern), "{held}");
+    if stage == "extract" {
+        assert_eq!(containers_of(&base_id).len(), 1, "the extraction container exists while it is read");
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let started = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains(&format!("error: interrupted during {stage}")), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?} to stop", started.elapsed());
+    assert!(containers_of(&base_id).is_empty(), "a container was left behind");
+    assert!(local_tags(&repository).is_empty(), "a tag was made");
+    let bases = cache.path().join("bases");
+    let left: Vec<_> = std::fs::read_dir(&bases).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    if stage == "extract" {
+        assert!(left.is_empty(), "a half extraction was kept: {left:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_during_extraction() {
+    interrupt_at("/archive?path=", "extract", &[]);
+}
+
+#[test]
+fn ctrl_c_during_the_image_load() {
+    interrupt_at("POST /images/load", "load", &[]);
+}
+
+#[test]
+fn ctrl_c_during_a_dockerfile_build() {
+    interrupt_at("POST /build", "build", &["--builder", "dockerfile"]);
+}
