@@ -206,12 +206,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_file: Option<&Path>) {
     match o.up_to_date {
-        Some(place) => out!(
-            "{} is up to date: an image with input {} is already {} ({})",
-            req.brand.id,
-            &o.input[..12],
-            if place == "local" { "on this daemon" } else { "in the registry" },
-            if o.image_id.is_empty() { "not pulled" } else { short_id(&o.image_id) }
+        Some("registry") => {
+            out!("{} is up to date: {} is already in the registry; nothing built", req.brand.name, o.tags[0])
+        }
+        Some(_) => out!(
+            "{} is up to date: this daemon already has the image for input {}; nothing built",
+            req.brand.name,
+            &o.input[..12]
         ),
         None => out!("Built {} for {}", o.tags[0], req.brand.name),
     }
