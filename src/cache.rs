@@ -89,11 +89,24 @@ impl Entry {
         let json = serde_json::to_vec_pretty(manifest).expect("manifest serialises");
         let path = staging.path().join("manifest.json");
         std::fs::write(&path, json).map_err(|e| Error::io("writing", &path, e))?;
+        // Entries never change (same image ID, same files): when another run
+        // committed first, its entry stands and ours is dropped. A stale
+        // entry without a manifest is replaced.
+        if self.load().is_some() {
+            return Ok(());
+        }
         if self.dir.exists() {
             std::fs::remove_dir_all(&self.dir).map_err(|e| Error::io("replacing", &self.dir, e))?;
         }
         let staged = staging.keep();
-        std::fs::rename(&staged, &self.dir).map_err(|e| Error::io("moving the extraction into", &self.dir, e))
+        match std::fs::rename(&staged, &self.dir) {
+            Ok(()) => Ok(()),
+            Err(_) if self.load().is_some() => {
+                let _ = std::fs::remove_dir_all(&staged);
+                Ok(())
+            }
+            Err(e) => Err(Error::io("moving the extraction into", &self.dir, e)),
+        }
     }
 }
 
@@ -105,7 +118,7 @@ mod tests {
     fn entries_are_keyed_by_image_and_extract_list() {
         let c = Cache::at(Path::new("/c"));
         let a = c.entry("sha256:abc", "/app", &["public".into()]);
-        assert!(a.dir.starts_with("/c/bases/abc-"));
+        assert!(a.dir.to_string_lossy().starts_with("/c/bases/abc-"), "{}", a.dir.display());
         assert_ne!(a.dir, c.entry("sha256:abc", "/app", &["public".into(), "config".into()]).dir);
         assert_ne!(a.dir, c.entry("sha256:abd", "/app", &["public".into()]).dir);
     }

@@ -116,6 +116,26 @@ fn same_inputs_give_the_same_image_id_on_fresh_daemons() {
 }
 
 #[test]
+fn build_with_no_arguments_uses_the_brands_base() {
+    // A daemon of its own, so the upstream name is never shadowed on the shared one.
+    let daemon = PrivateDaemon::start();
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("DOCKER_HOST", daemon.host())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = wl(&["build", "nexa"], cache.path(), &env);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("chatwoot/chatwoot:v3.15.0 is not on the daemon and could not be pulled"), "{err}");
+    assert!(err.contains("docker load") && err.contains("--base-dir"), "the error says how to get it: {err}");
+
+    import_as(&daemon.client(), &fixture(), "chatwoot/chatwoot:v3.15.0");
+    let out = ok(&wl(&["build", "nexa", "--json"], cache.path(), &env));
+    let tag = out["tags"][0].as_str().unwrap();
+    assert!(tag.starts_with("registry.nexateam.com.br/nexa/chatwoot:v3.15.0-nexa-"), "{tag}");
+    assert_eq!(out["base"], "chatwoot/chatwoot:v3.15.0");
+}
+
+#[test]
 fn push_records_the_digest_the_registry_has() {
     let (addr, user, password) = registry();
     let (base, _) = fixture_base();

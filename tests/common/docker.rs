@@ -42,22 +42,23 @@ pub fn tar_under_app(dir: &Path) -> Vec<u8> {
 pub fn import_base(dir: &Path) -> (String, String) {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let tag = format!("v3.15.0-{}-{n}", std::process::id());
-    let d = docker();
+    let reference = format!("whitelabel-fixture/chatwoot:v3.15.0-{}-{n}", std::process::id());
+    let id = import_as(&docker(), dir, &reference);
+    (reference, id)
+}
+
+/// Imports `dir` (under `app/`) into `d` as `reference`; returns the image ID.
+pub fn import_as(d: &Docker, dir: &Path, reference: &str) -> String {
+    let (repo, tag) = reference.rsplit_once(':').unwrap();
     block_on(async {
-        let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
-            .from_src("-")
-            .repo("whitelabel-fixture/chatwoot")
-            .tag(&tag)
-            .build();
+        let opts =
+            bollard::query_parameters::CreateImageOptionsBuilder::default().from_src("-").repo(repo).tag(tag).build();
         let mut s = d.create_image(Some(opts), Some(bollard::body_full(tar_under_app(dir).into())), None);
         while let Some(item) = s.next().await {
             item.expect("importing the fixture base");
         }
     });
-    let reference = format!("whitelabel-fixture/chatwoot:{tag}");
-    let id = block_on(d.inspect_image(&reference)).unwrap().id.unwrap();
-    (reference, id)
+    block_on(d.inspect_image(reference)).unwrap().id.unwrap()
 }
 
 /// The fixture tree as a base image.
@@ -252,6 +253,10 @@ impl PrivateDaemon {
 
     pub fn host(&self) -> String {
         format!("unix://{}", self.socket().display())
+    }
+
+    pub fn client(&self) -> Docker {
+        Docker::connect_with_unix(&self.host(), 120, bollard::API_DEFAULT_VERSION).unwrap()
     }
 }
 
