@@ -28,14 +28,9 @@ pub fn layer<'a>(
     epoch: u64,
     meta: &BTreeMap<String, Meta>,
 ) -> io::Result<Layer> {
-    let root = root.trim_matches('/');
-    let owner = |rel: &str, dir: bool| {
-        let key = if rel.is_empty() { String::new() } else { rel.to_string() };
-        meta.get(&key).copied().unwrap_or(if dir { Meta::DIR } else { Meta::FILE })
-    };
-    let tar = archive::write_tree(Vec::new(), root, files, epoch, |rel, dir| {
-        // `rel` is relative to the prefix; ancestors above the app root get defaults.
-        owner(rel, dir)
+    // Paths come relative to the app root; its ancestors get the defaults.
+    let tar = archive::write_tree(Vec::new(), root.trim_matches('/'), files, epoch, |rel, dir| {
+        meta.get(rel).copied().unwrap_or(if dir { Meta::DIR } else { Meta::FILE })
     })?;
     let diff_id = archive::sha256(&tar);
     Ok(Layer { tar, diff_id })

@@ -21,7 +21,7 @@ use crate::patchset::PatchSet;
 use crate::progress::{Progress, human_bytes};
 use crate::render::{self, Overlay};
 use crate::report::Report;
-use crate::tree::DirTree;
+use crate::tree::{BaseTree, DirTree};
 
 /// How the image is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -103,7 +103,8 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     let creds = if req.push { Some(docker::push::credentials(&req.repository)?) } else { None };
     let in_registry = match &creds {
         Some(c) => {
-            let stage = progress.start("registry", format!("asking {} for {}", c_host(&req.repository), ident.tag));
+            let stage = progress
+                .start("registry", format!("asking {} for {}", identity::registry_host(&req.repository), ident.tag));
             let d = docker::push::preflight(daemon, &ident.tag, c).await?;
             stage.done(match &d {
                 Some(d) => format!("already has {} ({d})", ident.tag),
@@ -166,19 +167,24 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     tag_all(daemon, &outcome.image_id, &tags, progress).await?;
 
     if let Some(creds) = &creds {
-        let mut digest = String::new();
-        for t in &tags {
+        for (i, t) in tags.iter().enumerate() {
+            // A --tag may name another registry: its own credentials.
+            let other;
+            let creds = if identity::registry_host(t) == identity::registry_host(&req.repository) {
+                creds
+            } else {
+                other = docker::push::credentials(identity::split_tag(t).0)?;
+                &other
+            };
             let stage = progress.start("push", format!("pushing {t}"));
-            digest = docker::push::push(daemon, t, creds, &stage).await?;
+            let digest = docker::push::push(daemon, t, creds, &stage).await?;
             stage.done(format!("{t} → {digest}"));
+            if i == 0 {
+                outcome.pushed = Some(format!("{}@{digest}", identity::split_tag(t).0));
+            }
         }
-        outcome.pushed = Some(format!("{}@{digest}", identity::split_tag(&ident.tag).0));
     }
     Ok(outcome)
-}
-
-fn c_host(repository: &str) -> &str {
-    identity::registry_host(repository)
 }
 
 async fn tag_all(daemon: &Daemon, id: &str, tags: &[String], progress: &Progress) -> Result<()> {
@@ -244,16 +250,11 @@ pub async fn base_files(
     let tree = DirTree::open(&entry.app(), &ps.extract)?;
     stage.done(format!(
         "{} files, {} ({})",
-        tree_len(&tree),
+        tree.files().len(),
         human_bytes(manifest.bytes),
         if hit { "cache hit" } else { "extracted" }
     ));
     Ok(BaseFiles { tree, manifest, hit })
-}
-
-fn tree_len(tree: &DirTree) -> usize {
-    use crate::tree::BaseTree;
-    tree.files().len()
 }
 
 /// Runs the render engine off the async thread (it is CPU work).

@@ -13,7 +13,8 @@ use common::*;
 
 const PATCHES: &str = "patches/chatwoot-v3.15.0";
 
-/// Runs a build expected to fail; returns stderr.
+/// Runs a build expected to fail: exit 1, one `error:` (a drift error lists
+/// its problems below it), a fix; returns stderr.
 fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
     let cache = tempfile::tempdir().unwrap();
     let o = wl(args, cache.path(), env);
@@ -21,7 +22,8 @@ fn fails(args: &[&str], env: &[(&str, &str)]) -> String {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 1, "one error line expected:\n{err}");
-    assert!(errors[0].contains("(fix: "), "the error says what to do: {}", errors[0]);
+    let message = &err[err.find("error: ").unwrap()..];
+    assert!(message.contains("(fix: "), "the error says what to do: {message}");
     err
 }
 
@@ -83,6 +85,30 @@ fn build_error_inside_the_stream() {
     assert!(err.contains("/bin/sh"), "the daemon's reason is passed on: {err}");
     assert!(local_tags(&repository).is_empty(), "a tag points at a half-built image");
     assert!(containers_of(&base_id).is_empty(), "a container was left behind");
+}
+
+#[test]
+fn drifted_base_fails_unless_partial() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("app");
+    copy_dir(&fixture(), &tree);
+    std::fs::remove_file(tree.join("public/brand-assets/logo_dark.svg")).unwrap();
+    let (base, base_id) = import_base(&tree);
+    let repository = repo_name("drift");
+    let args = ["--patches", PATCHES, "build", "nexa", "--base", &base, "--repository", &repository];
+    let err = fails(&args, &[]);
+    assert!(err.contains("does not match patch set chatwoot-v3.15.0"), "{err}");
+    assert!(err.contains("public/brand-assets/logo_dark.svg is missing"), "{err}");
+    assert!(local_tags(&repository).is_empty());
+    assert!(containers_of(&base_id).is_empty());
+
+    let cache = tempfile::tempdir().unwrap();
+    let mut partial = args.to_vec();
+    partial.extend(["--partial", "--json"]);
+    let out = ok(&wl(&partial, cache.path(), &[]));
+    let skipped = out["skipped"].as_array().unwrap();
+    assert!(skipped.iter().any(|s| s["path"] == "public/brand-assets/logo_dark.svg"), "{skipped:?}");
+    assert_eq!(local_tags(&repository).len(), 1);
 }
 
 #[test]

@@ -136,6 +136,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         v["seconds"] = total.into();
         if let Some(r) = &outcome.report {
             v["render"] = serde_json::to_value(&r.totals).expect("totals serialise");
+            v["skipped"] = serde_json::to_value(&r.skipped).expect("skipped serialises");
         }
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
