@@ -1,6 +1,7 @@
-//! The extraction cache: the base files a patch set reads, kept on disk per
-//! base image ID, so a second brand or a rebuild reads nothing from the
-//! daemon. Lives in `$WHITELABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/whitelabel`,
+//! The cache: the base files a patch set reads, kept per base image ID, so a
+//! second brand or a rebuild reads nothing from the daemon; and the last
+//! assembled images (`docker load` archives) kept per input hash, so a
+//! rebuild on a fresh or pruned daemon is one load. Lives in `$WHITELABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/whitelabel`,
 //! else `~/.cache/whitelabel`. An entry is written to a staging directory and
 //! renamed into place only when complete, so an interrupted extraction
 //! leaves nothing that looks like a hit.
@@ -26,6 +27,17 @@ pub struct Manifest {
 
 pub struct Cache {
     root: PathBuf,
+}
+
+/// How many assembled images to keep (the oldest go first).
+const KEEP_IMAGES: usize = 16;
+
+/// What is kept beside an assembled image's archive.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Assembled {
+    pub image_id: String,
+    pub layer_bytes: u64,
+    pub report: crate::report::Report,
 }
 
 /// One base image's files for one extract list.
@@ -59,6 +71,49 @@ impl Cache {
         }
         let key = format!("{}-{}", image_id.trim_start_matches("sha256:"), &hex::encode(h.finalize())[..12]);
         Entry { dir: self.root.join("bases").join(key) }
+    }
+}
+
+impl Cache {
+    fn images(&self) -> PathBuf {
+        self.root.join("images")
+    }
+
+    /// The archive and facts of the image assembled for `input`, if kept.
+    pub fn assembled(&self, input: &str) -> Option<(Vec<u8>, Assembled)> {
+        let dir = self.images();
+        let meta: Assembled = serde_json::from_slice(&std::fs::read(dir.join(format!("{input}.json"))).ok()?).ok()?;
+        let archive = std::fs::read(dir.join(format!("{input}.tar"))).ok()?;
+        Some((archive, meta))
+    }
+
+    /// Keeps an assembled image; drops the oldest beyond [`KEEP_IMAGES`].
+    pub fn keep_assembled(&self, input: &str, archive: &[u8], meta: &Assembled) -> Result<()> {
+        let dir = self.images();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
+        let json = serde_json::to_vec(meta).expect("meta serialises");
+        // The archive first: its facts file is what makes it a hit.
+        for (name, bytes) in [(format!("{input}.tar"), archive), (format!("{input}.json"), &json[..])] {
+            let path = dir.join(&name);
+            let tmp = dir.join(format!(".{name}.tmp"));
+            std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| Error::io("writing", &path, e))?;
+        }
+        let mut kept: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io("listing", &dir, e))?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().strip_suffix(".json")?.to_string();
+                Some((e.metadata().ok()?.modified().ok()?, name))
+            })
+            .collect();
+        kept.sort();
+        let excess = kept.len().saturating_sub(KEEP_IMAGES);
+        for (_, name) in kept.into_iter().take(excess) {
+            let _ = std::fs::remove_file(dir.join(format!("{name}.json")));
+            let _ = std::fs::remove_file(dir.join(format!("{name}.tar")));
+        }
+        Ok(())
     }
 }
 
@@ -121,6 +176,28 @@ mod tests {
         assert!(a.dir.to_string_lossy().starts_with("/c/bases/abc-"), "{}", a.dir.display());
         assert_ne!(a.dir, c.entry("sha256:abc", "/app", &["public".into(), "config".into()]).dir);
         assert_ne!(a.dir, c.entry("sha256:abd", "/app", &["public".into()]).dir);
+    }
+
+    #[test]
+    fn assembled_images_are_kept_and_pruned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Cache::at(tmp.path());
+        let report: crate::report::Report = serde_json::from_value(serde_json::json!({
+            "tool": "t", "brand": "b", "brand_name": "B", "brand_digest": "d", "patchset": "p",
+            "patchset_digest": "d", "base": "x", "partial": false, "files": [], "rules": [], "skipped": [],
+            "totals": {"files_changed": 1, "files_added": 0, "siblings_regenerated": 0, "replacements": 2,
+                       "bytes_before": 0, "bytes_after": 0}
+        }))
+        .unwrap();
+        let meta = Assembled { image_id: "sha256:1".into(), layer_bytes: 3, report };
+        assert!(c.assembled("in0").is_none());
+        for i in 0..KEEP_IMAGES + 2 {
+            c.keep_assembled(&format!("in{i}"), b"tar", &meta).unwrap();
+        }
+        let (archive, back) = c.assembled(&format!("in{}", KEEP_IMAGES + 1)).unwrap();
+        assert_eq!((archive.as_slice(), back.image_id.as_str()), (&b"tar"[..], "sha256:1"));
+        let files = std::fs::read_dir(tmp.path().join("images")).unwrap().count();
+        assert_eq!(files, 2 * KEEP_IMAGES, "the oldest are dropped");
     }
 
     #[test]

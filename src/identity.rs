@@ -30,7 +30,7 @@ pub struct Identity {
 pub struct Recipe<'a> {
     /// `assemble` or `dockerfile`: the two give different image IDs.
     pub builder: &'a str,
-    /// The Dockerfile template (part of the image in `dockerfile` mode).
+    /// The Dockerfile template in `dockerfile` mode, empty otherwise.
     pub dockerfile: &'a str,
     pub epoch: u64,
     pub repository: &'a str,

@@ -12,7 +12,7 @@ use crate::archive::{Content, Meta};
 use crate::assemble;
 use crate::base::BaseImage;
 use crate::brand::Brand;
-use crate::cache::{Cache, Manifest};
+use crate::cache::{Assembled, Cache, Manifest};
 use crate::context;
 use crate::docker::{self, Cleanup, Daemon};
 use crate::error::{Error, Result};
@@ -75,7 +75,10 @@ pub struct Outcome {
     pub base_id: String,
     /// `local` or `registry` when nothing had to be built.
     pub up_to_date: Option<&'static str>,
+    /// Whether the base files came from the cache (`None`: not needed).
     pub cache_hit: Option<bool>,
+    /// The image was assembled by an earlier run and only loaded.
+    pub reused_image: bool,
     /// Size of the new layer (assemble) or of the context (dockerfile).
     pub layer_bytes: Option<u64>,
     /// `repository@sha256:…` of the pushed (or already pushed) image.
@@ -89,8 +92,9 @@ pub struct Outcome {
 pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: &Progress) -> Result<Outcome> {
     let base = base_image(daemon, req, progress).await?;
     let epoch = identity::epoch(base.created)?;
-    let recipe =
-        Recipe { builder: req.builder.name(), dockerfile: &req.dockerfile.0, epoch, repository: &req.repository };
+    // The Dockerfile is part of the image only when it is what builds it.
+    let dockerfile = if req.builder == Builder::Dockerfile { req.dockerfile.0.as_str() } else { "" };
+    let recipe = Recipe { builder: req.builder.name(), dockerfile, epoch, repository: &req.repository };
     let ident = identity::identify(&req.brand, &req.patchset, &base, &recipe)?;
     let mut tags = vec![ident.tag.clone()];
     for t in &req.tags {
@@ -125,6 +129,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         base_id: base.id.clone(),
         up_to_date: None,
         cache_hit: None,
+        reused_image: false,
         layer_bytes: None,
         pushed: None,
         labels: ident.labels.clone(),
@@ -147,13 +152,32 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
             outcome.up_to_date = Some("local");
             outcome.image_id = id.clone();
         }
+        _ if let Some((archive, kept)) = reusable(req, &ident) => {
+            let stage =
+                progress.start("load", format!("loading the image assembled earlier, {}", short_id(&kept.image_id)));
+            docker::load::load(daemon, archive, &kept.image_id, &stage).await?;
+            stage.done(format!("loaded {} (kept by input hash)", short_id(&kept.image_id)));
+            outcome.image_id = kept.image_id;
+            outcome.layer_bytes = Some(kept.layer_bytes);
+            outcome.report = Some(kept.report);
+            outcome.reused_image = true;
+        }
         _ => {
             let files = base_files(daemon, req, &base, cleanup, progress).await?;
             outcome.cache_hit = Some(files.hit);
             let (overlay, report) = render_overlay(req, files.tree, progress).await?;
             let (id, bytes) = match req.builder {
                 Builder::Assemble => {
-                    assemble_and_load(daemon, &base, &ident, &req.patchset, &overlay, &files.manifest, progress).await?
+                    let (archive, id, bytes) =
+                        assemble(&base, &ident, &req.patchset, &overlay, &files.manifest, progress)?;
+                    let kept = Assembled { image_id: id.clone(), layer_bytes: bytes, report: report.clone() };
+                    if let Err(e) = Cache::open().and_then(|c| c.keep_assembled(&ident.input, &archive, &kept)) {
+                        progress.note(format!("not kept for reuse: {e}"));
+                    }
+                    let stage = progress.start("load", format!("loading {} into the daemon", short_id(&id)));
+                    docker::load::load(daemon, archive, &id, &stage).await?;
+                    stage.done(format!("loaded {}", short_id(&id)));
+                    (id, bytes)
                 }
                 Builder::Dockerfile => {
                     dockerfile_build(daemon, req, &base, &ident, &overlay, &files.manifest, progress).await?
@@ -270,15 +294,15 @@ pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -
     Ok((overlay, report))
 }
 
-async fn assemble_and_load(
-    daemon: &Daemon,
+/// The `docker load` archive of the overlay on `base`, its image ID and the layer size.
+fn assemble(
     base: &BaseImage,
     ident: &Identity,
     ps: &PatchSet,
     overlay: &Overlay,
     manifest: &Manifest,
     progress: &Progress,
-) -> Result<(String, u64)> {
+) -> Result<(Vec<u8>, String, u64)> {
     let stage = progress.start("layer", "writing the layer and image config");
     let files = overlay.files.iter().map(|(p, b)| (p.as_str(), Content::Bytes(b)));
     let layer = assemble::layer(&ps.root, files, ident.epoch, &manifest.meta)
@@ -295,10 +319,15 @@ async fn assemble_and_load(
         .map_err(|e| Error::io("writing the image archive", "memory", e))?;
     let bytes = layer.tar.len() as u64;
     stage.done(format!("{} layer, image {}", human_bytes(bytes), short_id(&id)));
-    let stage = progress.start("load", format!("loading {} into the daemon", short_id(&id)));
-    docker::load::load(daemon, archive, &id, &stage).await?;
-    stage.done(format!("loaded {}", short_id(&id)));
-    Ok((id, bytes))
+    Ok((archive, id, bytes))
+}
+
+/// The archive kept for this input, unless told not to use caches.
+fn reusable(req: &Request, ident: &Identity) -> Option<(Vec<u8>, Assembled)> {
+    if req.no_cache || req.builder != Builder::Assemble {
+        return None;
+    }
+    Cache::open().ok()?.assembled(&ident.input)
 }
 
 async fn dockerfile_build(

@@ -1,9 +1,9 @@
 //! The render report: what changed, which rules did it, what was skipped.
 //! Written as JSON next to the overlay and summarised on the terminal.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     /// A base file with new content.
@@ -14,7 +14,7 @@ pub enum Change {
     Regenerated,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
     pub change: Change,
@@ -24,7 +24,7 @@ pub struct FileReport {
     pub bytes_after: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleReport {
     pub id: String,
     pub description: String,
@@ -32,14 +32,14 @@ pub struct RuleReport {
     pub replacements: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Skipped {
     pub rule: String,
     pub path: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Totals {
     pub files_changed: usize,
     pub files_added: usize,
@@ -49,7 +49,7 @@ pub struct Totals {
     pub bytes_after: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub tool: String,
     pub brand: String,

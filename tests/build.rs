@@ -87,12 +87,23 @@ fn build_end_to_end_on_a_fixture_base() {
     let names = stage_names(&again);
     assert!(!names.iter().any(|s| s == "extract" || s == "render" || s == "load"), "{names:?}");
 
-    // Image gone, cache warm: rebuilt from the cache with the same ID.
+    // Image gone: the archive kept by input hash is loaded again, same ID.
     let d = docker();
-    let rm = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
-    block_on(d.remove_image(&id, Some(rm), None)).unwrap();
+    let remove = || {
+        let rm = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
+        block_on(d.remove_image(&id, Some(rm), None)).unwrap();
+    };
+    remove();
+    let reloaded = ok(&wl(&build_args(&base, &repository, &[]), cache.path(), &[]));
+    assert_eq!(reloaded["reused_image"], true);
+    assert_eq!(reloaded["image_id"], id.as_str(), "same inputs, same image ID");
+    assert!(!stage_names(&reloaded).iter().any(|s| s == "render"));
+
+    // Image gone and no archive kept: rendered again from the cached base files, same ID.
+    remove();
+    std::fs::remove_dir_all(cache.path().join("images")).unwrap();
     let warm = ok(&wl(&build_args(&base, &repository, &[]), cache.path(), &[]));
-    assert_eq!(warm["cache_hit"], true);
+    assert_eq!((warm["cache_hit"].clone(), warm["reused_image"].clone()), (Value::Bool(true), Value::Bool(false)));
     assert_eq!(warm["image_id"], id.as_str(), "same inputs, same image ID");
 
     assert!(containers_of(&base_id).is_empty(), "an extraction container was left behind");

@@ -215,6 +215,9 @@ fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_
             req.brand.name,
             &o.input[..12]
         ),
+        None if o.reused_image => {
+            out!("Loaded {} for {} (assembled by an earlier run with the same inputs)", o.tags[0], req.brand.name)
+        }
         None => out!("Built {} for {}", o.tags[0], req.brand.name),
     }
     if !o.image_id.is_empty() {
