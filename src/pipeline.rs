@@ -5,7 +5,7 @@
 //! Docker side; the CLI only parses arguments and prints.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::archive::{Content, Meta};
@@ -153,10 +153,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
             outcome.image_id = id.clone();
         }
         _ if let Some((archive, kept)) = reusable(req, &ident) => {
-            let stage =
-                progress.start("load", format!("loading the image assembled earlier, {}", short_id(&kept.image_id)));
-            docker::load::load(daemon, archive, &kept.image_id, &stage).await?;
-            stage.done(format!("loaded {} (kept by input hash)", short_id(&kept.image_id)));
+            load(daemon, archive, &kept.image_id, "the image assembled earlier (kept by input hash)", progress).await?;
             outcome.image_id = kept.image_id;
             outcome.layer_bytes = Some(kept.layer_bytes);
             outcome.report = Some(kept.report);
@@ -174,9 +171,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
                     if let Err(e) = Cache::open().and_then(|c| c.keep_assembled(&ident.input, &archive, &kept)) {
                         progress.note(format!("not kept for reuse: {e}"));
                     }
-                    let stage = progress.start("load", format!("loading {} into the daemon", short_id(&id)));
-                    docker::load::load(daemon, archive, &id, &stage).await?;
-                    stage.done(format!("loaded {}", short_id(&id)));
+                    load(daemon, archive, &id, "the assembled image", progress).await?;
                     (id, bytes)
                 }
                 Builder::Dockerfile => {
@@ -191,24 +186,37 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     tag_all(daemon, &outcome.image_id, &tags, progress).await?;
 
     if let Some(creds) = &creds {
-        for (i, t) in tags.iter().enumerate() {
-            // A --tag may name another registry: its own credentials.
-            let other;
-            let creds = if identity::registry_host(t) == identity::registry_host(&req.repository) {
-                creds
-            } else {
-                other = docker::push::credentials(identity::split_tag(t).0)?;
-                &other
-            };
-            let stage = progress.start("push", format!("pushing {t}"));
-            let digest = docker::push::push(daemon, t, creds, &stage).await?;
-            stage.done(format!("{t} → {digest}"));
-            if i == 0 {
-                outcome.pushed = Some(format!("{}@{digest}", identity::split_tag(t).0));
-            }
-        }
+        outcome.pushed = Some(push_all(daemon, &tags, &req.repository, creds, progress).await?);
     }
     Ok(outcome)
+}
+
+/// Pushes every tag; returns `repository@digest` of the first (the default tag).
+async fn push_all(
+    daemon: &Daemon,
+    tags: &[String],
+    repository: &str,
+    creds: &docker::push::Credentials,
+    progress: &Progress,
+) -> Result<String> {
+    let mut first = String::new();
+    for (i, t) in tags.iter().enumerate() {
+        // A --tag may name another registry: its own credentials.
+        let other;
+        let creds = if identity::registry_host(t) == identity::registry_host(repository) {
+            creds
+        } else {
+            other = docker::push::credentials(identity::split_tag(t).0)?;
+            &other
+        };
+        let stage = progress.start("push", format!("pushing {t}"));
+        let digest = docker::push::push(daemon, t, creds, &stage).await?;
+        stage.done(format!("{t} → {digest}"));
+        if i == 0 {
+            first = format!("{}@{digest}", identity::split_tag(t).0);
+        }
+    }
+    Ok(first)
 }
 
 async fn tag_all(daemon: &Daemon, id: &str, tags: &[String], progress: &Progress) -> Result<()> {
@@ -229,7 +237,7 @@ pub fn short_id(id: &str) -> &str {
 pub async fn base_image(daemon: &Daemon, req: &Request, progress: &Progress) -> Result<BaseImage> {
     let stage = progress.start("base", format!("looking up {}", req.base));
     if let Some(dir) = &req.base_dir {
-        import_dir(daemon, dir, &req.base, &req.patchset.root, &stage).await?;
+        docker::import::import_dir(daemon, dir, &req.base, &req.patchset.root, &stage).await?;
     }
     let base = docker::base::resolve(daemon, &req.base, req.platform.as_deref(), &stage).await?;
     if let Some(p) = &req.platform
@@ -322,6 +330,13 @@ fn assemble(
     Ok((archive, id, bytes))
 }
 
+async fn load(daemon: &Daemon, archive: Vec<u8>, id: &str, what: &str, progress: &Progress) -> Result<()> {
+    let stage = progress.start("load", format!("loading {what}, {}", short_id(id)));
+    docker::load::load(daemon, archive, id, &stage).await?;
+    stage.done(format!("loaded {what}, {}", short_id(id)));
+    Ok(())
+}
+
 /// The archive kept for this input, unless told not to use caches.
 fn reusable(req: &Request, ident: &Identity) -> Option<(Vec<u8>, Assembled)> {
     if req.no_cache || req.builder != Builder::Assemble {
@@ -370,51 +385,6 @@ pub fn context_tar(
     let files = overlay.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()));
     context::write(Vec::new(), &dockerfile, files, meta, ident.epoch)
         .map_err(|e| Error::io("writing the build context", "memory", e))
-}
-
-/// Imports an extracted app tree as an image, deterministically (same tree,
-/// same image ID), tagged `reference`. Skipped when the daemon has it.
-async fn import_dir(
-    daemon: &Daemon,
-    dir: &Path,
-    reference: &str,
-    root: &str,
-    stage: &crate::progress::Stage<'_>,
-) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::usage(
-            format!("--base-dir {} is not a directory", dir.display()),
-            "pass the extracted /app directory of the base image",
-        ));
-    }
-    stage.message(format!("importing {}", dir.display()));
-    let epoch = identity::epoch(0)?;
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
-        let entry = entry.map_err(|e| Error::io("reading", dir, e.into()))?;
-        if entry.file_type().is_file() {
-            let rel = entry.path().strip_prefix(dir).expect("below dir");
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            use std::os::unix::fs::PermissionsExt;
-            let exec = entry.metadata().map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false);
-            files.push((rel, entry.path().to_path_buf(), exec));
-        }
-    }
-    let meta: BTreeMap<String, Meta> =
-        files.iter().filter(|f| f.2).map(|(rel, _, _)| (rel.clone(), Meta { mode: 0o755, uid: 0, gid: 0 })).collect();
-    let layer =
-        assemble::layer(root, files.iter().map(|(rel, path, _)| (rel.as_str(), Content::File(path))), epoch, &meta)
-            .map_err(|e| Error::io("reading the tree under", dir, e))?;
-    let labels = BTreeMap::from([("io.whitelabel.imported".to_string(), "1".to_string())]);
-    let mut config = assemble::config(None, &layer, &labels, epoch, "whitelabel: imported app tree");
-    config["config"]["WorkingDir"] = serde_json::Value::String(root.to_string());
-    let (config, id) = assemble::config_bytes(&config);
-    if daemon.docker.inspect_image(&id).await.is_err() {
-        let archive = assemble::write_archive(Vec::new(), &config, &id, &layer)
-            .map_err(|e| Error::io("writing the image archive", "memory", e))?;
-        docker::load::load(daemon, archive, &id, stage).await?;
-    }
-    daemon.tag(&id, reference).await
 }
 
 /// The base image name `--base-dir` imports under when no `--base` is given:

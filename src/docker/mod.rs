@@ -3,6 +3,7 @@
 //!
 //! - [`base`]: find (or pull) the base image and describe it;
 //! - [`extract`]: read paths out of an image through a never-started container;
+//! - [`import`]: an extracted app tree as a base image (`--base-dir`);
 //! - [`build`]: a Dockerfile build from a context tar;
 //! - [`load`]: load an assembled image archive;
 //! - [`push`]: registry credentials, the pre-flight check and the push.
@@ -13,6 +14,7 @@
 pub mod base;
 pub mod build;
 pub mod extract;
+pub mod import;
 pub mod load;
 pub mod push;
 
