@@ -20,27 +20,41 @@ pub struct Layer {
     pub diff_id: String,
 }
 
-/// The overlay as a layer under `root` (`/app`). Files and directories the
-/// base has keep its mode and owner (`meta`); new ones get 0644/0755 root.
+/// The overlay as a layer under `root` (`/app`), in memory. Files and
+/// directories the base has keep its mode and owner (`meta`); new ones get
+/// 0644/0755 root.
 pub fn layer<'a>(
     root: &str,
     files: impl IntoIterator<Item = (&'a str, Content<'a>)>,
     epoch: u64,
     meta: &BTreeMap<String, Meta>,
 ) -> io::Result<Layer> {
-    // Paths come relative to the app root; its ancestors get the defaults.
-    let tar = archive::write_tree(Vec::new(), root.trim_matches('/'), files, epoch, |rel, dir| {
-        meta.get(rel).copied().unwrap_or(if dir { Meta::DIR } else { Meta::FILE })
-    })?;
-    let diff_id = archive::sha256(&tar);
+    let (tar, diff_id, _) = write_layer(Vec::new(), root, files, epoch, meta)?;
     Ok(Layer { tar, diff_id })
 }
 
-/// The new image's config: the base's, plus one layer, `labels` merged
+/// [`layer`] into any writer (a file, for large trees); returns the writer,
+/// the diff ID and the size.
+pub fn write_layer<'a, W: Write>(
+    out: W,
+    root: &str,
+    files: impl IntoIterator<Item = (&'a str, Content<'a>)>,
+    epoch: u64,
+    meta: &BTreeMap<String, Meta>,
+) -> io::Result<(W, String, u64)> {
+    // Paths come relative to the app root; its ancestors get the defaults.
+    let hashing =
+        archive::write_tree(archive::Sha256Writer::new(out), root.trim_matches('/'), files, epoch, |rel, dir| {
+            meta.get(rel).copied().unwrap_or(if dir { Meta::DIR } else { Meta::FILE })
+        })?;
+    Ok(hashing.finish())
+}
+
+/// The new image's config: the base's, plus the layer `diff_id`, `labels` merged
 /// into the base's labels, a history entry, and `created` fixed.
 pub fn config(
     base: Option<&BaseImage>,
-    layer: &Layer,
+    diff_id: &str,
     labels: &BTreeMap<String, String>,
     epoch: u64,
     comment: &str,
@@ -71,7 +85,7 @@ pub fn config(
     if !all.is_empty() {
         obj.insert("Labels".into(), Value::Object(all.into_iter().collect()));
     }
-    diff_ids.push(layer.diff_id.clone());
+    diff_ids.push(diff_id.to_string());
     history.push(json!({ "created": created, "created_by": comment }));
     let mut image = json!({
         "architecture": arch,
@@ -95,8 +109,9 @@ pub fn config_bytes(config: &Value) -> (Vec<u8>, String) {
 }
 
 /// Writes the `docker load` archive: `manifest.json`, the config, and the
-/// new layer's tar. Base layers are named in the manifest only.
-pub fn write_archive<W: Write>(out: W, config: &[u8], image_id: &str, layer: &Layer) -> io::Result<W> {
+/// new layer's tar (`diff_id` names it). Base layers are named in the
+/// manifest only.
+pub fn write_archive<W: Write>(out: W, config: &[u8], image_id: &str, diff_id: &str, layer: Content) -> io::Result<W> {
     let hex = |d: &str| d.trim_start_matches("sha256:").to_string();
     let v: Value = serde_json::from_slice(config).map_err(io::Error::other)?;
     let diff_ids: Vec<String> = v["rootfs"]["diff_ids"]
@@ -107,11 +122,11 @@ pub fn write_archive<W: Write>(out: W, config: &[u8], image_id: &str, layer: &La
     let config_name = format!("{}.json", hex(image_id));
     let manifest = serde_json::to_vec(&json!([{ "Config": config_name, "RepoTags": null, "Layers": layers }]))
         .expect("manifest serialises");
-    let layer_name = format!("{}/layer.tar", hex(&layer.diff_id));
+    let layer_name = format!("{}/layer.tar", hex(diff_id));
     let files = [
         ("manifest.json", Content::Bytes(&manifest)),
         (config_name.as_str(), Content::Bytes(config)),
-        (layer_name.as_str(), Content::Bytes(&layer.tar)),
+        (layer_name.as_str(), layer),
     ];
     archive::write_tree(out, "", files, 0, |_, dir| if dir { Meta::DIR } else { Meta::FILE })
 }
@@ -177,17 +192,17 @@ mod tests {
         let l2 = layer("/app", files(), 5, &BTreeMap::new()).unwrap();
         assert_eq!(l1.diff_id, l2.diff_id);
         let labels = BTreeMap::from([("io.whitelabel.brand".to_string(), "nexa".to_string())]);
-        let c = config(Some(&base()), &l1, &labels, 5, "whitelabel");
+        let c = config(Some(&base()), &l1.diff_id, &labels, 5, "whitelabel");
         let (bytes, id) = config_bytes(&c);
-        assert_eq!(config_bytes(&config(Some(&base()), &l2, &labels, 5, "whitelabel")).1, id);
+        assert_eq!(config_bytes(&config(Some(&base()), &l2.diff_id, &labels, 5, "whitelabel")).1, id);
         assert_eq!(c["rootfs"]["diff_ids"][2], json!(l1.diff_id));
         assert_eq!(c["config"]["Labels"]["maintainer"], "upstream");
         assert_eq!(c["config"]["Labels"]["io.whitelabel.brand"], "nexa");
         assert_eq!(c["created"], "1970-01-01T00:00:05Z");
         // A different time is a different image.
-        assert_ne!(config_bytes(&config(Some(&base()), &l1, &labels, 6, "whitelabel")).1, id);
+        assert_ne!(config_bytes(&config(Some(&base()), &l1.diff_id, &labels, 6, "whitelabel")).1, id);
 
-        let archive = write_archive(Vec::new(), &bytes, &id, &l1).unwrap();
+        let archive = write_archive(Vec::new(), &bytes, &id, &l1.diff_id, Content::Bytes(&l1.tar)).unwrap();
         let (back, names) = read_archive(&archive[..]).unwrap();
         assert_eq!(back, c);
         let layer_name = format!("{}/layer.tar", l1.diff_id.trim_start_matches("sha256:"));

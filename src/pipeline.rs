@@ -321,9 +321,9 @@ fn assemble(
         ident.labels["io.whitelabel.brand"],
         base.reference
     );
-    let config = assemble::config(Some(base), &layer, &ident.labels, ident.epoch, &comment);
+    let config = assemble::config(Some(base), &layer.diff_id, &ident.labels, ident.epoch, &comment);
     let (config, id) = assemble::config_bytes(&config);
-    let archive = assemble::write_archive(Vec::new(), &config, &id, &layer)
+    let archive = assemble::write_archive(Vec::new(), &config, &id, &layer.diff_id, Content::Bytes(&layer.tar))
         .map_err(|e| Error::io("writing the image archive", "memory", e))?;
     let bytes = layer.tar.len() as u64;
     stage.done(format!("{} layer, image {}", human_bytes(bytes), short_id(&id)));

@@ -38,17 +38,27 @@ pub async fn import_dir(daemon: &Daemon, dir: &Path, reference: &str, root: &str
     }
     let meta: BTreeMap<String, Meta> =
         files.iter().filter(|f| f.2).map(|(rel, _, _)| (rel.clone(), Meta { mode: 0o755, uid: 0, gid: 0 })).collect();
-    let layer =
-        assemble::layer(root, files.iter().map(|(rel, path, _)| (rel.as_str(), Content::File(path))), epoch, &meta)
-            .map_err(|e| Error::io("reading the tree under", dir, e))?;
+    // A real /app tree is hundreds of MB: layer and archive go through files.
+    let tmp =
+        tempfile::tempdir().map_err(|e| Error::io("creating a temporary directory in", std::env::temp_dir(), e))?;
+    let layer_path = tmp.path().join("layer.tar");
+    let create =
+        |p: &Path| std::fs::File::create(p).map(std::io::BufWriter::new).map_err(|e| Error::io("creating", p, e));
+    let files = files.iter().map(|(rel, path, _)| (rel.as_str(), Content::File(path)));
+    let (out, diff_id, _) = assemble::write_layer(create(&layer_path)?, root, files, epoch, &meta)
+        .map_err(|e| Error::io("reading the tree under", dir, e))?;
+    out.into_inner().map_err(|e| Error::io("writing", &layer_path, e.into_error()))?;
     let labels = BTreeMap::from([("io.whitelabel.imported".to_string(), "1".to_string())]);
-    let mut config = assemble::config(None, &layer, &labels, epoch, "whitelabel: imported app tree");
+    let mut config = assemble::config(None, &diff_id, &labels, epoch, "whitelabel: imported app tree");
     config["config"]["WorkingDir"] = serde_json::Value::String(root.to_string());
     let (config, id) = assemble::config_bytes(&config);
     if daemon.docker.inspect_image(&id).await.is_err() {
-        let archive = assemble::write_archive(Vec::new(), &config, &id, &layer)
-            .map_err(|e| Error::io("writing the image archive", "memory", e))?;
-        super::load::load(daemon, archive, &id, stage).await?;
+        let archive_path = tmp.path().join("image.tar");
+        let out = assemble::write_archive(create(&archive_path)?, &config, &id, &diff_id, Content::File(&layer_path))
+            .map_err(|e| Error::io("writing", &archive_path, e))?;
+        out.into_inner().map_err(|e| Error::io("writing", &archive_path, e.into_error()))?;
+        std::fs::remove_file(&layer_path).map_err(|e| Error::io("removing", &layer_path, e))?;
+        super::load::load_file(daemon, &archive_path, &id, stage).await?;
     }
     daemon.tag(&id, reference).await
 }

@@ -2,15 +2,45 @@
 //! got the image ID the config promised. The archive carries no tag: the
 //! caller tags only after the load succeeded.
 
-use futures_util::StreamExt;
+use std::path::Path;
+
+use bollard::models::BuildInfo;
+use bollard::query_parameters::ImportImageOptionsBuilder;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::io::AsyncReadExt;
 
 use super::{Daemon, short};
 use crate::error::{Error, Result};
 use crate::progress::Stage;
 
+/// Loads an archive held in memory.
 pub async fn load(daemon: &Daemon, archive: Vec<u8>, expected_id: &str, stage: &Stage<'_>) -> Result<()> {
-    let opts = bollard::query_parameters::ImportImageOptionsBuilder::default().quiet(true).build();
-    let mut stream = daemon.docker.import_image(opts, bollard::body_full(archive.into()), None);
+    let opts = ImportImageOptionsBuilder::default().quiet(true).build();
+    let stream = daemon.docker.import_image(opts, bollard::body_full(archive.into()), None);
+    finish(daemon, stream, expected_id, stage).await
+}
+
+/// Loads an archive from a file, streamed (base imports are large).
+pub async fn load_file(daemon: &Daemon, path: &Path, expected_id: &str, stage: &Stage<'_>) -> Result<()> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| Error::io("reading", path, e))?;
+    let chunks = futures_util::stream::try_unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 1 << 20];
+        let n = f.read(&mut buf).await?;
+        buf.truncate(n);
+        Ok::<_, std::io::Error>((n > 0).then(|| (Bytes::from(buf), f)))
+    });
+    let opts = ImportImageOptionsBuilder::default().quiet(true).build();
+    let stream = daemon.docker.import_image(opts, bollard::body_try_stream(chunks), None);
+    finish(daemon, stream, expected_id, stage).await
+}
+
+async fn finish(
+    daemon: &Daemon,
+    mut stream: impl Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+    expected_id: &str,
+    stage: &Stage<'_>,
+) -> Result<()> {
     let mut loaded = None;
     while let Some(item) = stream.next().await {
         match item {
