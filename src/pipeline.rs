@@ -153,7 +153,15 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
             outcome.image_id = id.clone();
         }
         _ if let Some((archive, kept)) = reusable(req, &ident) => {
-            load(daemon, archive, &kept.image_id, "the image assembled earlier (kept by input hash)", progress).await?;
+            load(
+                daemon,
+                archive,
+                &kept.image_id,
+                "the image assembled earlier (kept by input hash)",
+                progress,
+                cleanup,
+            )
+            .await?;
             outcome.image_id = kept.image_id;
             outcome.layer_bytes = Some(kept.layer_bytes);
             outcome.report = Some(kept.report);
@@ -171,7 +179,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
                     if let Err(e) = Cache::open().and_then(|c| c.keep_assembled(&ident.input, &archive, &kept)) {
                         progress.note(format!("not kept for reuse: {e}"));
                     }
-                    load(daemon, archive, &id, "the assembled image", progress).await?;
+                    load(daemon, archive, &id, "the assembled image", progress, cleanup).await?;
                     (id, bytes)
                 }
                 Builder::Dockerfile => {
@@ -330,7 +338,16 @@ fn assemble(
     Ok((archive, id, bytes))
 }
 
-async fn load(daemon: &Daemon, archive: Vec<u8>, id: &str, what: &str, progress: &Progress) -> Result<()> {
+async fn load(
+    daemon: &Daemon,
+    archive: Vec<u8>,
+    id: &str,
+    what: &str,
+    progress: &Progress,
+    cleanup: &Cleanup,
+) -> Result<()> {
+    // Not there yet (else the no-op check had found it): undone if never tagged.
+    cleanup.image(id);
     let stage = progress.start("load", format!("loading {what}, {}", short_id(id)));
     docker::load::load(daemon, archive, id, &stage).await?;
     stage.done(format!("loaded {what}, {}", short_id(id)));

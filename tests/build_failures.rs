@@ -35,6 +35,15 @@ fn local_tags(repository: &str) -> Vec<String> {
     block_on(d.list_images(Some(opts))).unwrap().into_iter().flat_map(|i| i.repo_tags).collect()
 }
 
+/// Images built on `base_id` (by their base-digest label), tagged or not.
+fn images_on(base_id: &str) -> Vec<String> {
+    let d = docker();
+    let label = format!("org.opencontainers.image.base.digest={base_id}");
+    let filters = std::collections::HashMap::from([("label".to_string(), vec![label])]);
+    let opts = bollard::query_parameters::ListImagesOptionsBuilder::default().all(true).filters(&filters).build();
+    block_on(d.list_images(Some(opts))).unwrap().into_iter().map(|i| i.id).collect()
+}
+
 fn repo_name(name: &str) -> String {
     format!("whitelabel-test/{name}-{}", std::process::id())
 }
@@ -171,6 +180,7 @@ fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str]) {
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?} to stop", started.elapsed());
     assert!(containers_of(&base_id).is_empty(), "a container was left behind");
     assert!(local_tags(&repository).is_empty(), "a tag was made");
+    assert!(images_on(&base_id).is_empty(), "an untagged image was left: {:?}", images_on(&base_id));
     let bases = cache.path().join("bases");
     let left: Vec<_> = std::fs::read_dir(&bases).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     if stage == "extract" {
@@ -186,6 +196,12 @@ fn ctrl_c_during_extraction() {
 #[test]
 fn ctrl_c_during_the_image_load() {
     interrupt_at("POST /images/load", "load", &[]);
+}
+
+#[test]
+fn ctrl_c_after_the_load_before_the_tag() {
+    // The image is complete on the daemon but has no tag yet: it goes too.
+    interrupt_at("/tag?", "tag", &[]);
 }
 
 #[test]

@@ -30,6 +30,7 @@ use crate::identity::split_tag;
 
 /// Long enough for a push of a large layer over a slow link.
 const TIMEOUT: Duration = Duration::from_secs(3600);
+const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct Daemon {
     pub docker: Docker,
@@ -50,8 +51,11 @@ impl Daemon {
             message: why,
             fix: "start it (`dockerd`, or `systemctl start docker`) or point DOCKER_HOST at a running one".into(),
         };
-        let docker = Docker::connect_with_host(&host).map_err(|e| unreachable(e.to_string()))?.with_timeout(TIMEOUT);
+        // A hung daemon should fail the ping in seconds, not in an hour.
+        let mut docker =
+            Docker::connect_with_host(&host).map_err(|e| unreachable(e.to_string()))?.with_timeout(PING_TIMEOUT);
         docker.ping().await.map_err(|e| unreachable(short(&e)))?;
+        docker.set_timeout(TIMEOUT);
         Ok(Daemon { docker, host })
     }
 
@@ -111,11 +115,14 @@ pub fn fail(action: &str, e: BollardError) -> Error {
     Error::Docker { action: action.to_string(), message: short(&e), fix: fix.into() }
 }
 
-/// Containers this run created, removed whatever happens: after success,
-/// after an error and after Ctrl-C (the CLI calls [`Cleanup::run`] last).
+/// What this run created and must not leave behind: containers (removed
+/// whatever happens: after success, after an error and after Ctrl-C) and
+/// images being made (removed if they exist but never got a tag). The CLI
+/// calls [`Cleanup::run`] last.
 #[derive(Clone, Default)]
 pub struct Cleanup {
     containers: Arc<Mutex<Vec<String>>>,
+    images: Arc<Mutex<Vec<String>>>,
 }
 
 impl Cleanup {
@@ -125,6 +132,11 @@ impl Cleanup {
 
     pub fn forget(&self, id: &str) {
         self.containers.lock().expect("cleanup lock").retain(|c| c != id);
+    }
+
+    /// An image about to be loaded or built: removed at the end unless tagged.
+    pub fn image(&self, id: &str) {
+        self.images.lock().expect("cleanup lock").push(id.to_string());
     }
 
     /// Removes what is left; returns what could not be removed.
@@ -137,6 +149,19 @@ impl Cleanup {
                 Ok(()) => {}
                 Err(e) if status(&e) == Some(404) => {}
                 Err(e) => left.push(format!("container {id}: {}", short(&e))),
+            }
+        }
+        let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("cleanup lock"));
+        for id in images {
+            let untagged = match daemon.docker.inspect_image(&id).await {
+                Ok(i) => i.repo_tags.unwrap_or_default().is_empty(),
+                Err(_) => false,
+            };
+            if untagged
+                && let Err(e) =
+                    daemon.docker.remove_image(&id, None::<bollard::query_parameters::RemoveImageOptions>, None).await
+            {
+                left.push(format!("image {id}: {}", short(&e)));
             }
         }
         left
