@@ -247,3 +247,38 @@ fn base64(s: &str) -> String {
     }
     out
 }
+
+#[test]
+fn hostile_brand_strings_land_in_labels_verbatim() {
+    // Dockerfile LABEL values (quotes, `$` expansion, backslashes) and the
+    // assembled JSON config must both carry the strings exactly.
+    let company = r#"Nexa "$HOME" ${PATH} \ `x` Ltda."#;
+    let title = r"Nexa $1 \";
+    let pack = nexa_variant(|t| {
+        t.replace(r#"company = "Nexa Tecnologia Ltda.""#, &format!("company = '{company}'"))
+            .replace(r#"name = "Nexa""#, &format!("name = '{title}'"))
+    });
+    let brand = variant_dir(&pack);
+    let (base, _) = fixture_base();
+    let cache = tempfile::tempdir().unwrap();
+    for builder in ["assemble", "dockerfile"] {
+        let repository = unique(&format!("hostile-{builder}"));
+        let args = [
+            "--patches",
+            PATCHES,
+            "build",
+            brand.to_str().unwrap(),
+            "--base",
+            &base,
+            "--repository",
+            &repository,
+            "--builder",
+            builder,
+            "--json",
+        ];
+        let out = ok(&wl(&args, cache.path(), &[]));
+        let labels = inspect(out["tags"][0].as_str().unwrap()).unwrap().config.unwrap().labels.unwrap();
+        assert_eq!(labels["org.opencontainers.image.vendor"], company, "{builder}");
+        assert_eq!(labels["org.opencontainers.image.title"], title, "{builder}");
+    }
+}
