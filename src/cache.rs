@@ -1,8 +1,9 @@
 //! The cache: the base files a patch set reads, kept per base image ID, so a
 //! second brand or a rebuild reads nothing from the daemon; and the last
 //! assembled images (`docker load` archives) kept per input hash, so a
-//! rebuild on a fresh or pruned daemon is one load. Lives in `$WHITELABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/whitelabel`,
-//! else `~/.cache/whitelabel`. An entry is written to a staging directory and
+//! rebuild on a fresh or pruned daemon is one load. Lives in
+//! `$WHITELABEL_CACHE_DIR`, else `$XDG_CACHE_HOME/whitelabel`, else
+//! `~/.cache/whitelabel`. An entry is written to a staging directory and
 //! renamed into place only when complete, so an interrupted extraction
 //! leaves nothing that looks like a hit.
 
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::archive::Meta;
 use crate::error::{Error, Result};
+use crate::render::write_atomically;
 
 /// What an entry records besides the files.
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
@@ -93,12 +95,8 @@ impl Cache {
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("creating", &dir, e))?;
         let json = serde_json::to_vec(meta).expect("meta serialises");
         // The archive first: its facts file is what makes it a hit.
-        for (name, bytes) in [(format!("{input}.tar"), archive), (format!("{input}.json"), &json[..])] {
-            let path = dir.join(&name);
-            let tmp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| Error::io("writing", &path, e))?;
-        }
+        write_atomically(&dir.join(format!("{input}.tar")), archive)?;
+        write_atomically(&dir.join(format!("{input}.json")), &json)?;
         let mut kept: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
             .map_err(|e| Error::io("listing", &dir, e))?
             .flatten()

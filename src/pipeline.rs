@@ -91,11 +91,7 @@ pub struct Outcome {
 /// Builds (and maybe pushes) the brand's image.
 pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: &Progress) -> Result<Outcome> {
     let base = base_image(daemon, req, progress).await?;
-    let epoch = identity::epoch(base.created)?;
-    // The Dockerfile is part of the image only when it is what builds it.
-    let dockerfile = if req.builder == Builder::Dockerfile { req.dockerfile.0.as_str() } else { "" };
-    let recipe = Recipe { builder: req.builder.name(), dockerfile, epoch, repository: &req.repository };
-    let ident = identity::identify(&req.brand, &req.patchset, &base, &recipe)?;
+    let ident = identify(req, &base)?;
     let mut tags = vec![ident.tag.clone()];
     for t in &req.tags {
         if !tags.contains(t) {
@@ -197,6 +193,15 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         outcome.pushed = Some(push_all(daemon, &tags, &req.repository, creds, progress).await?);
     }
     Ok(outcome)
+}
+
+/// The image's identity for this request on `base`.
+pub fn identify(req: &Request, base: &BaseImage) -> Result<Identity> {
+    let epoch = identity::epoch(base.created)?;
+    // The Dockerfile is part of the image only when it is what builds it.
+    let dockerfile = if req.builder == Builder::Dockerfile { req.dockerfile.0.as_str() } else { "" };
+    let recipe = Recipe { builder: req.builder.name(), dockerfile, epoch, repository: &req.repository };
+    identity::identify(&req.brand, &req.patchset, base, &recipe)
 }
 
 /// Pushes every tag; returns `repository@digest` of the first (the default tag).

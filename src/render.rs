@@ -534,6 +534,13 @@ impl Overlay {
     }
 }
 
+/// Writes `path` whole: into `path.tmp`, then renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = sibling(path, "tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("writing", path, e))
+}
+
 /// `DIR.<what>` next to `dir`.
 pub fn sibling(dir: &Path, what: &str) -> PathBuf {
     let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::docker::{Cleanup, Daemon};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Builder, Outcome, Request, short_id};
 use crate::progress::{Progress, StageTime};
+use crate::render::write_atomically;
 
 /// What `build` and `context` have in common.
 #[derive(Debug, clap::Args)]
@@ -197,12 +198,6 @@ fn full_tag(tag: &str, repository: &str) -> Result<String> {
         ));
     }
     Ok(full)
-}
-
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = crate::render::sibling(path, "tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("writing", path, e))
 }
 
 fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_file: Option<&Path>) {

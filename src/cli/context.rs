@@ -5,13 +5,13 @@
 
 use std::path::PathBuf;
 
-use super::build::{ImageArgs, session, write_atomically};
+use super::build::{ImageArgs, session};
 use super::{Cli, display, human_bytes};
 use crate::base::BaseImage;
 use crate::error::{Error, Result};
-use crate::identity::{self, Identity, Recipe};
-use crate::pipeline::{self, Builder, Request};
+use crate::pipeline::{self, Builder};
 use crate::progress::Progress;
+use crate::render::write_atomically;
 use crate::tree::DirTree;
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +33,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         Some(dir) => {
             // No image: the reference as given, no digest, SOURCE_DATE_EPOCH or 0.
             let base = unknown_base(&req.base);
-            let ident = identify(&req, &base)?;
+            let ident = pipeline::identify(&req, &base)?;
             let tree = DirTree::open(dir, &req.patchset.extract)?;
             let rt =
                 tokio::runtime::Builder::new_current_thread().build().map_err(|e| Error::io("starting", "tokio", e))?;
@@ -42,7 +42,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         }
         None => session(&progress, async |daemon, cleanup| {
             let base = pipeline::base_image(daemon, &req, &progress).await?;
-            let ident = identify(&req, &base)?;
+            let ident = pipeline::identify(&req, &base)?;
             let files = pipeline::base_files(daemon, &req, &base, cleanup, &progress).await?;
             let (overlay, _) = pipeline::render_overlay(&req, files.tree, &progress).await?;
             Ok((base.pinned(), ident, overlay, files.manifest.meta))
@@ -75,12 +75,6 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         out!("  build it with: docker build -t {} - < {}", ident.tag, display(&args.output));
     }
     Ok(())
-}
-
-fn identify(req: &Request, base: &BaseImage) -> Result<Identity> {
-    let epoch = identity::epoch(base.created)?;
-    let recipe = Recipe { builder: "dockerfile", dockerfile: &req.dockerfile.0, epoch, repository: &req.repository };
-    identity::identify(&req.brand, &req.patchset, base, &recipe)
 }
 
 fn unknown_base(reference: &str) -> BaseImage {

@@ -53,16 +53,7 @@ pub async fn extract(
     let result = download_all(daemon, &created.id, root, paths, staging.path(), &mut manifest, stage).await;
     manifest.missing = paths.iter().filter(|p| !has_any(&manifest.meta, p)).cloned().collect();
     // Removed here on the normal path; Cleanup covers errors and interruptions.
-    let removed = daemon
-        .docker
-        .remove_container(
-            &created.id,
-            Some(bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).build()),
-        )
-        .await;
-    if removed.is_ok() {
-        cleanup.forget(&created.id);
-    }
+    cleanup.remove_container(daemon, &created.id).await;
     result?;
     entry.commit(staging, &manifest)?;
     Ok(manifest)

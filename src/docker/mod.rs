@@ -34,8 +34,6 @@ const PING_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub struct Daemon {
     pub docker: Docker,
-    /// Where it was reached, for messages.
-    pub host: String,
 }
 
 impl Daemon {
@@ -56,7 +54,7 @@ impl Daemon {
             Docker::connect_with_host(&host).map_err(|e| unreachable(e.to_string()))?.with_timeout(PING_TIMEOUT);
         docker.ping().await.map_err(|e| unreachable(short(&e)))?;
         docker.set_timeout(TIMEOUT);
-        Ok(Daemon { docker, host })
+        Ok(Daemon { docker })
     }
 
     /// Points `reference` (`repo:tag`) at `image_id`.
@@ -134,6 +132,14 @@ impl Cleanup {
         self.containers.lock().expect("cleanup lock").retain(|c| c != id);
     }
 
+    /// Removes a container now (the normal path) and forgets it; left for
+    /// [`Cleanup::run`] if that fails.
+    pub async fn remove_container(&self, daemon: &Daemon, id: &str) {
+        if remove_container(daemon, id).await.is_ok() {
+            self.forget(id);
+        }
+    }
+
     /// An image about to be loaded or built: removed at the end unless tagged.
     pub fn image(&self, id: &str) {
         self.images.lock().expect("cleanup lock").push(id.to_string());
@@ -144,11 +150,8 @@ impl Cleanup {
         let ids: Vec<String> = std::mem::take(&mut *self.containers.lock().expect("cleanup lock"));
         let mut left = Vec::new();
         for id in ids {
-            let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
-            match daemon.docker.remove_container(&id, Some(opts)).await {
-                Ok(()) => {}
-                Err(e) if status(&e) == Some(404) => {}
-                Err(e) => left.push(format!("container {id}: {}", short(&e))),
+            if let Err(e) = remove_container(daemon, &id).await {
+                left.push(format!("container {id}: {e}"));
             }
         }
         let images: Vec<String> = std::mem::take(&mut *self.images.lock().expect("cleanup lock"));
@@ -165,5 +168,15 @@ impl Cleanup {
             }
         }
         left
+    }
+}
+
+/// Force-removes a container (and its volumes); one already gone is fine.
+async fn remove_container(daemon: &Daemon, id: &str) -> std::result::Result<(), String> {
+    let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+    match daemon.docker.remove_container(id, Some(opts)).await {
+        Ok(()) => Ok(()),
+        Err(e) if status(&e) == Some(404) => Ok(()),
+        Err(e) => Err(short(&e)),
     }
 }
