@@ -70,6 +70,13 @@ pub enum Error {
     #[error("{action}: {message} (fix: {fix})")]
     Docker { action: String, message: String, fix: String },
 
+    /// The audit of a build's result found upstream branding or damage.
+    #[error(
+        "the result still shows upstream branding or damage ({summary}); nothing was tagged or pushed:\n{}{more} (fix: {fix})",
+        .lines.iter().map(|l| format!("  - {l}\n")).collect::<String>()
+    )]
+    Leaks { summary: String, lines: Vec<String>, more: String, fix: String },
+
     /// Ctrl-C or SIGTERM; what the run had started was undone.
     #[error("interrupted during {stage}; {undone}")]
     Interrupted { stage: String, undone: String },

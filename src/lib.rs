@@ -7,6 +7,7 @@
 //! - [`patchset`]: the version-specific rules, loaded from TOML.
 //! - [`render`]: the engine applying rules to a [`tree::BaseTree`].
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
+//! - [`audit`]: what is left of the upstream brand in a tree, and damage.
 //!
 //! Between the two (pure, no Docker):
 //! - [`identity`]: input hash, labels, default tag.
@@ -21,6 +22,7 @@
 pub mod actions;
 pub mod archive;
 pub mod assemble;
+pub mod audit;
 pub mod base;
 pub mod brand;
 pub mod cache;

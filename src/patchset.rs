@@ -36,8 +36,28 @@ pub struct PatchSet {
     /// Upstream URL prefix → template, longest first after merging with a brand.
     pub links: Vec<(String, Template)>,
     pub rules: Vec<Rule>,
+    /// What `audit` looks for beyond the rules, and what it leaves on purpose.
+    pub audit: AuditSpec,
     /// Digest of every file of the patch set.
     pub digest: String,
+}
+
+/// The patch set's `[audit]` table and `[[keep]]` entries.
+#[derive(Debug, Default)]
+pub struct AuditSpec {
+    /// Upstream hosts a user must not meet (category `upstream-link`).
+    pub links: Option<regex::Regex>,
+    /// Occurrences left on purpose, each with its reason.
+    pub keep: Vec<Keep>,
+}
+
+/// Something the audit reports as "kept: reason" instead of a finding.
+#[derive(Debug)]
+pub struct Keep {
+    pub pattern: regex::Regex,
+    /// Only in these files (all audited files when empty).
+    pub files: GlobSet,
+    pub reason: String,
 }
 
 #[derive(Debug)]
@@ -51,6 +71,9 @@ pub struct Rule {
     pub optional: bool,
     /// The file may be absent from the base: the rule creates it.
     pub create: bool,
+    /// What a match left in an audited file is (only for rules whose
+    /// matches hold neither the word nor a link, e.g. an inlined logo).
+    pub audit: Option<crate::audit::Category>,
     pub op: Op,
 }
 
@@ -166,6 +189,26 @@ struct RawFile {
     links: BTreeMap<String, String>,
     #[serde(default)]
     rule: Vec<RawRule>,
+    audit: Option<RawAudit>,
+    #[serde(default)]
+    keep: Vec<RawKeep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    #[serde(default)]
+    links: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeep {
+    find: Option<String>,
+    regex: Option<String>,
+    #[serde(default)]
+    files: Vec<String>,
+    reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +245,7 @@ struct RawRule {
     optional: bool,
     #[serde(default)]
     create: bool,
+    audit: Option<crate::audit::Category>,
     // replace / id3
     scope: Option<Scope>,
     #[serde(default)]
@@ -267,6 +311,8 @@ impl PatchSet {
         let mut header: Option<(RawHeader, PathBuf)> = None;
         let mut raw_links = BTreeMap::new();
         let mut raw_rules = Vec::new();
+        let mut raw_audit_links = Vec::new();
+        let mut raw_keep = Vec::new();
         let mut hasher = sha2::Sha256::default();
         for path in &files {
             let text = match std::fs::read_to_string(path) {
@@ -306,6 +352,10 @@ impl PatchSet {
             }
             raw_links.extend(raw.links.into_iter().map(|(k, v)| (k, (v, path.clone()))));
             raw_rules.extend(raw.rule.into_iter().map(|r| (r, path.clone())));
+            if let Some(a) = raw.audit {
+                raw_audit_links.extend(a.links.into_iter().map(|l| (l, path.clone())));
+            }
+            raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
         }
         let Some((header, _)) = header else {
             problems.push(Problem::new(
@@ -353,6 +403,7 @@ impl PatchSet {
                 Err(p) => problems.push(p),
             }
         }
+        let audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
@@ -375,9 +426,56 @@ impl PatchSet {
             protected: header.protected,
             links,
             rules,
+            audit,
             digest: hex::encode(hasher.finalize()),
         })
     }
+}
+
+fn compile_audit(links: &[(String, PathBuf)], keep: Vec<(RawKeep, PathBuf)>, problems: &mut Vec<Problem>) -> AuditSpec {
+    let mut spec = AuditSpec::default();
+    for (re, file) in links {
+        if let Err(e) = regex::Regex::new(re) {
+            problems.push(Problem::new(
+                file,
+                Some("audit.links".into()),
+                format!("bad regex {re:?}: {e}"),
+                "fix the regex",
+            ));
+        }
+    }
+    if !links.is_empty() {
+        let alternation = links.iter().map(|(l, _)| format!("(?:{l})")).collect::<Vec<_>>().join("|");
+        spec.links = regex::Regex::new(&alternation).ok();
+    }
+    for (i, (k, file)) in keep.into_iter().enumerate() {
+        let field = Some(format!("keep[{i}]"));
+        let pattern = match (&k.find, &k.regex) {
+            (Some(f), None) if !f.is_empty() => regex::Regex::new(&regex::escape(f)),
+            (None, Some(r)) => regex::Regex::new(r),
+            _ => {
+                problems.push(Problem::new(&file, field, "needs exactly one of find or regex", "add find = \"...\""));
+                continue;
+            }
+        };
+        let (pattern, files) = match (pattern, build_globs(&k.files)) {
+            (Ok(p), Ok(f)) => (p, f),
+            (Err(e), _) => {
+                problems.push(Problem::new(&file, field, format!("bad regex: {e}"), "fix the regex"));
+                continue;
+            }
+            (_, Err(e)) => {
+                problems.push(Problem::new(&file, field, e, "fix the glob"));
+                continue;
+            }
+        };
+        if k.reason.trim().is_empty() {
+            problems.push(Problem::new(&file, field, "has no reason", "say why this stays (the audit shows it)"));
+            continue;
+        }
+        spec.keep.push(Keep { pattern, files, reason: k.reason });
+    }
+    spec
 }
 
 fn default_root() -> String {
@@ -482,6 +580,7 @@ fn compile_rule(raw: RawRule, file: &Path) -> std::result::Result<Rule, Problem>
         exclude,
         optional: raw.optional,
         create: raw.create,
+        audit: raw.audit,
         op,
     })
 }
@@ -529,6 +628,13 @@ impl Replacement {
 }
 
 impl Rule {
+    /// The patch-set file it comes from, without its order prefix:
+    /// `30-ui-text.toml` → `ui-text`.
+    pub fn category(&self) -> String {
+        let stem = self.file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        stem.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start_matches(['-', '_']).to_string()
+    }
+
     pub fn targets(&self, path: &str) -> bool {
         self.matcher.is_match(path) && !self.exclude.is_match(path)
     }

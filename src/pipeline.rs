@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::archive::{Content, Meta};
 use crate::assemble;
+use crate::audit::{self, Audit};
 use crate::base::BaseImage;
 use crate::brand::Brand;
 use crate::cache::{Assembled, Cache, Manifest};
@@ -21,7 +22,7 @@ use crate::patchset::PatchSet;
 use crate::progress::{Progress, human_bytes};
 use crate::render::{self, Overlay};
 use crate::report::Report;
-use crate::tree::{BaseTree, DirTree};
+use crate::tree::{BaseTree, DirTree, Layered};
 
 /// How the image is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -58,6 +59,8 @@ pub struct Request {
     pub platform: Option<String>,
     pub no_cache: bool,
     pub partial: bool,
+    /// Build even when the audit of the result finds something.
+    pub allow_leaks: bool,
     pub builder: Builder,
     /// The Dockerfile template and where it came from.
     pub dockerfile: (String, String),
@@ -91,7 +94,7 @@ pub struct Outcome {
 /// Builds (and maybe pushes) the brand's image.
 pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: &Progress) -> Result<Outcome> {
     let base = base_image(daemon, req, progress).await?;
-    let ident = identify(req, &base)?;
+    let mut ident = identify(req, &base)?;
     let mut tags = vec![ident.tag.clone()];
     for t in &req.tags {
         if !tags.contains(t) {
@@ -115,6 +118,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         None => None,
     };
     let local = if req.no_cache { None } else { daemon.find_labelled(INPUT_LABEL, &ident.input).await? };
+    let local_id = local.as_ref().map(|(id, _)| id.clone());
 
     let mut outcome = Outcome {
         image_id: String::new(),
@@ -135,20 +139,24 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     match (&local, &in_registry) {
         (_, Some(digest)) if !req.no_cache && (!extra_tags || local.is_none()) => {
             outcome.up_to_date = Some("registry");
-            outcome.image_id = local.clone().unwrap_or_default();
+            outcome.image_id = local_id.clone().unwrap_or_default();
             outcome.pushed = Some(format!("{}@{digest}", req.repository));
-            if let Some(id) = &local {
+            if let Some(id) = &local_id {
                 tag_all(daemon, id, &tags, progress).await?;
             } else {
                 outcome.tags = vec![ident.tag.clone()];
             }
             return Ok(outcome);
         }
-        (Some(id), _) => {
+        (Some((id, labels)), _) => {
+            gate_label(labels.get(AUDIT_LABEL).map(String::as_str), req.allow_leaks)?;
             outcome.up_to_date = Some("local");
             outcome.image_id = id.clone();
         }
         _ if let Some((archive, kept)) = reusable(req, &ident) => {
+            if let Some(a) = &kept.report.audit {
+                gate(a, req.allow_leaks)?;
+            }
             load(
                 daemon,
                 archive,
@@ -166,7 +174,12 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         _ => {
             let files = base_files(daemon, req, &base, cleanup, progress).await?;
             outcome.cache_hit = Some(files.hit);
-            let (overlay, report) = render_overlay(req, files.tree, progress).await?;
+            let (overlay, mut report, tree) = render_overlay(req, files.tree, progress).await?;
+            let audit = audit_result(req, tree, &overlay, progress).await?;
+            gate(&audit, req.allow_leaks)?;
+            ident.labels.insert(AUDIT_LABEL.into(), audit_label(&audit));
+            outcome.labels = ident.labels.clone();
+            report.audit = Some(audit);
             let (id, bytes) = match req.builder {
                 Builder::Assemble => {
                     let (archive, id, bytes) =
@@ -283,14 +296,25 @@ pub async fn base_files(
     cleanup: &Cleanup,
     progress: &Progress,
 ) -> Result<BaseFiles> {
-    let ps = &req.patchset;
-    let entry = Cache::open()?.entry(&base.id, &ps.root, &ps.extract);
-    let stage = progress.start("extract", format!("reading {} paths from {}", ps.extract.len(), short_id(&base.id)));
-    let cached = if req.no_cache { None } else { entry.load() };
+    image_files(daemon, &base.id, &req.patchset, req.no_cache, cleanup, progress).await
+}
+
+/// The patch set's `extract` paths of image `id`, from the cache or the image.
+pub async fn image_files(
+    daemon: &Daemon,
+    id: &str,
+    ps: &PatchSet,
+    no_cache: bool,
+    cleanup: &Cleanup,
+    progress: &Progress,
+) -> Result<BaseFiles> {
+    let entry = Cache::open()?.entry(id, &ps.root, &ps.extract);
+    let stage = progress.start("extract", format!("reading {} paths from {}", ps.extract.len(), short_id(id)));
+    let cached = if no_cache { None } else { entry.load() };
     let hit = cached.is_some();
     let manifest = match cached {
         Some(m) => m,
-        None => docker::extract::extract(daemon, &base.id, &ps.root, &ps.extract, &entry, cleanup, &stage).await?,
+        None => docker::extract::extract(daemon, id, &ps.root, &ps.extract, &entry, cleanup, &stage).await?,
     };
     let tree = DirTree::open(&entry.app(), &ps.extract)?;
     stage.done(format!(
@@ -302,17 +326,72 @@ pub async fn base_files(
     Ok(BaseFiles { tree, manifest, hit })
 }
 
-/// Runs the render engine off the async thread (it is CPU work).
-pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report)> {
+/// Runs the render engine off the async thread (it is CPU work); hands the
+/// base tree back for the audit.
+pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report, DirTree)> {
     let stage = progress.start("render", format!("patching with {}", req.patchset.name));
     let (brand, ps, partial) = (req.brand.clone(), req.patchset.clone(), req.partial);
-    let (overlay, report) =
-        tokio::task::spawn_blocking(move || render::render(&brand, &ps, &tree, render::Options { partial }))
-            .await
-            .map_err(|e| Error::usage(format!("the render step panicked: {e}"), "report this as a bug"))??;
+    let (overlay, report, tree) = tokio::task::spawn_blocking(move || {
+        render::render(&brand, &ps, &tree, render::Options { partial }).map(|(o, r)| (o, r, tree))
+    })
+    .await
+    .map_err(|e| Error::usage(format!("the render step panicked: {e}"), "report this as a bug"))??;
     let t = &report.totals;
     stage.done(format!("{} files changed, {} added, {} replacements", t.files_changed, t.files_added, t.replacements));
-    Ok((overlay, report))
+    Ok((overlay, report, tree))
+}
+
+/// The label that says what the audit of an image found.
+pub const AUDIT_LABEL: &str = "io.whitelabel.audit";
+
+/// Audits the base with the overlay on top (what the image will hold),
+/// against the base.
+async fn audit_result(req: &Request, tree: DirTree, overlay: &Overlay, progress: &Progress) -> Result<Audit> {
+    let stage = progress.start("audit", "looking for upstream branding left in the result");
+    let (brand, ps, files) = (req.brand.clone(), req.patchset.clone(), overlay.files.clone());
+    let audit = tokio::task::spawn_blocking(move || {
+        let layered = Layered::new(&tree, &files);
+        let opts = audit::Options { reference: Some(&tree), brand: Some(&brand), kept: false };
+        let mut a = audit::audit(&layered, &ps, opts);
+        a.target = "the result (base + overlay)".into();
+        a
+    })
+    .await
+    .map_err(|e| Error::usage(format!("the audit step panicked: {e}"), "report this as a bug"))?;
+    stage.done(format!("{} files, {}: {}", audit.files, human_bytes(audit.bytes), audit.summary()));
+    Ok(audit)
+}
+
+fn audit_label(a: &Audit) -> String {
+    if a.clean() { "clean".into() } else { format!("{} findings allowed ({})", a.findings.len(), a.summary()) }
+}
+
+/// Stops a build whose result is not clean, unless leaks are allowed.
+fn gate(a: &Audit, allow: bool) -> Result<()> {
+    if a.clean() || allow {
+        return Ok(());
+    }
+    const SHOWN: usize = 12;
+    let more = a.findings.len().saturating_sub(SHOWN);
+    Err(Error::Leaks {
+        summary: a.summary(),
+        lines: a.findings.iter().take(SHOWN).map(|f| f.line()).collect(),
+        more: if more > 0 { format!("  … and {more} more\n") } else { String::new() },
+        fix: "extend the patch set (or keep the item with a reason in its [[keep]] list), or pass --allow-leaks to build anyway; `whitelabel audit IMAGE` lists them all".into(),
+    })
+}
+
+/// The same for an image built earlier, from its label.
+fn gate_label(label: Option<&str>, allow: bool) -> Result<()> {
+    match label {
+        Some(l) if l != "clean" && !allow => Err(Error::Leaks {
+            summary: l.to_string(),
+            lines: Vec::new(),
+            more: String::new(),
+            fix: "this image was built with --allow-leaks; pass it again, or change the inputs and rebuild".into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The `docker load` archive of the overlay on `base`, its image ID and the layer size.

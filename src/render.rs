@@ -301,6 +301,7 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
         .enumerate()
         .map(|(i, r)| RuleReport {
             id: r.id.clone(),
+            category: r.category(),
             description: r.description.clone(),
             files: files_per_rule[i],
             replacements: totals[i].iter().sum(),
@@ -315,7 +316,19 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
         bytes_before: reports.iter().map(|f| f.bytes_before).sum(),
         bytes_after: reports.iter().map(|f| f.bytes_after).sum(),
     };
+    let mut categories = BTreeMap::new();
+    for f in reports.iter().filter(|f| f.change != Change::Regenerated) {
+        let mut seen: Vec<String> =
+            f.rules.iter().filter_map(|id| ps.rules.iter().find(|r| &r.id == id)).map(Rule::category).collect();
+        seen.sort();
+        seen.dedup();
+        for c in seen {
+            *categories.entry(c).or_insert(0) += 1;
+        }
+    }
     let report = Report {
+        categories,
+        audit: None,
         tool: format!("whitelabel {}", env!("CARGO_PKG_VERSION")),
         brand: brand.id.clone(),
         brand_name: brand.name.clone(),

@@ -27,6 +27,9 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleReport {
     pub id: String,
+    /// The patch-set file it comes from, without its order prefix (`icons`).
+    #[serde(default)]
+    pub category: String,
     pub description: String,
     pub files: usize,
     pub replacements: usize,
@@ -63,4 +66,10 @@ pub struct Report {
     pub rules: Vec<RuleReport>,
     pub skipped: Vec<Skipped>,
     pub totals: Totals,
+    /// Files changed or added per rule category (`icons`: 52).
+    #[serde(default)]
+    pub categories: std::collections::BTreeMap<String, usize>,
+    /// The audit of the result, when a build ran one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit::Audit>,
 }

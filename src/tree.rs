@@ -84,3 +84,44 @@ impl BaseTree for DirTree {
         self.root.display().to_string()
     }
 }
+
+/// A base tree with an overlay on top: what the built image holds under the
+/// app root, without building it.
+pub struct Layered<'a> {
+    base: &'a dyn BaseTree,
+    overlay: &'a std::collections::BTreeMap<String, Vec<u8>>,
+    files: Vec<String>,
+}
+
+impl<'a> Layered<'a> {
+    pub fn new(base: &'a dyn BaseTree, overlay: &'a std::collections::BTreeMap<String, Vec<u8>>) -> Layered<'a> {
+        let mut files: Vec<String> = base.files().iter().chain(overlay.keys()).cloned().collect();
+        files.sort();
+        files.dedup();
+        Layered { base, overlay, files }
+    }
+}
+
+impl BaseTree for Layered<'_> {
+    fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>> {
+        match self.overlay.get(path) {
+            Some(b) => Ok(b.clone()),
+            None => self.base.read(path),
+        }
+    }
+
+    fn size(&self, path: &str) -> Result<u64> {
+        match self.overlay.get(path) {
+            Some(b) => Ok(b.len() as u64),
+            None => self.base.size(path),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} with the overlay", self.base.describe())
+    }
+}

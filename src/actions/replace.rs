@@ -244,7 +244,8 @@ fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
-fn word_bounded(text: &str, start: usize, end: usize) -> bool {
+/// The match does not touch identifier characters on either side.
+pub fn word_bounded(text: &str, start: usize, end: usize) -> bool {
     !text[..start].chars().next_back().is_some_and(is_ident_char)
         && !text[end..].chars().next().is_some_and(is_ident_char)
 }

@@ -61,9 +61,14 @@ pub struct Args {
     /// `assemble` (default): reproducible image ID; `dockerfile`: the daemon's builder.
     #[arg(long, value_enum, default_value = "assemble")]
     builder: Builder,
-    /// Write the render report (JSON) here.
+    /// Write the build report (JSON) here: changes per category and rule,
+    /// the audit, the input hash, tags and digest.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+    /// Tag and push even when the audit of the result finds upstream
+    /// branding or damage (the image's io.whitelabel.audit label says so).
+    #[arg(long)]
+    allow_leaks: bool,
 }
 
 impl ImageArgs {
@@ -104,6 +109,7 @@ impl ImageArgs {
             platform: self.platform.clone(),
             no_cache: self.no_cache,
             partial: self.partial,
+            allow_leaks: false,
             builder,
             dockerfile,
         })
@@ -115,6 +121,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let mut req = args.image.request(cli, args.repository.as_deref(), args.builder)?;
     req.tags = args.tags.iter().map(|t| full_tag(t, &req.repository)).collect::<Result<_>>()?;
     req.push = args.push;
+    req.allow_leaks = args.allow_leaks;
     if args.digest_file.is_some() && !args.push {
         return Err(Error::usage("--digest-file records a pushed image", "add --push, or drop --digest-file"));
     }
@@ -123,8 +130,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     if let (Some(path), Some(pushed)) = (&args.digest_file, &outcome.pushed) {
         write_atomically(path, format!("{pushed}\n").as_bytes())?;
     }
-    if let (Some(path), Some(report)) = (&args.report, &outcome.report) {
-        let json = serde_json::to_string_pretty(report).expect("report serialises");
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&build_report(&outcome)).expect("report serialises");
         write_atomically(path, format!("{json}\n").as_bytes())?;
     }
     let total = started.elapsed().as_secs_f64();
@@ -137,13 +144,48 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         v["seconds"] = total.into();
         if let Some(r) = &outcome.report {
             v["render"] = serde_json::to_value(&r.totals).expect("totals serialise");
+            v["categories"] = serde_json::to_value(&r.categories).expect("categories serialise");
             v["skipped"] = serde_json::to_value(&r.skipped).expect("skipped serialises");
+            v["audit"] = r.audit.as_ref().map_or(serde_json::Value::Null, |a| audit_brief(a));
         }
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
         summary(&req, &outcome, &stages, total, args.digest_file.as_deref());
     }
     Ok(())
+}
+
+/// The `--report` document: what the build made, from what, and proof.
+fn build_report(o: &Outcome) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "image_id": o.image_id,
+        "input": o.input,
+        "builder": o.builder,
+        "base": o.base,
+        "base_id": o.base_id,
+        "tags": o.tags,
+        "digest": o.pushed,
+        "up_to_date": o.up_to_date,
+        "layer_bytes": o.layer_bytes,
+        "labels": o.labels,
+    });
+    if let Some(r) = &o.report {
+        v["bytes_added"] = (r.totals.bytes_after as i64 - r.totals.bytes_before as i64).into();
+        v["render"] = serde_json::to_value(r).expect("report serialises");
+        v["audit"] = r.audit.as_ref().map_or(serde_json::Value::Null, audit_brief);
+    }
+    v
+}
+
+/// The audit without its per-finding detail when clean.
+fn audit_brief(a: &crate::audit::Audit) -> serde_json::Value {
+    serde_json::json!({
+        "clean": a.clean(),
+        "summary": a.summary(),
+        "files": a.files,
+        "bytes": a.bytes,
+        "findings": a.findings,
+    })
 }
 
 /// Connects, runs `work` until it ends or Ctrl-C/SIGTERM arrives, and
@@ -225,14 +267,33 @@ fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_
     out!("  base     {} ({})", o.base, short_id(&o.base_id));
     if let Some(r) = &o.report {
         let t = &r.totals;
+        let delta = t.bytes_after as i64 - t.bytes_before as i64;
         out!(
-            "  changes  {} files changed, {} added, {} replacements; layer {}",
+            "  changes  {} files changed, {} added, {} regenerated, {} replacements; files {}{}, layer {}",
             t.files_changed,
             t.files_added,
+            t.siblings_regenerated,
             t.replacements,
+            if delta < 0 { "-" } else { "+" },
+            human_bytes(delta.unsigned_abs()),
             human_bytes(o.layer_bytes.unwrap_or(0))
         );
+        let rules: Vec<String> =
+            r.rules.iter().filter(|x| x.replacements > 0).map(|x| format!("{} {}", x.id, x.replacements)).collect();
+        if !rules.is_empty() {
+            out!("  rules    {}", rules.join(", "));
+        }
     }
+    if let Some(r) = &o.report {
+        let per: Vec<String> = r.categories.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        if !per.is_empty() {
+            out!("  files    {}", per.join(", "));
+        }
+        if let Some(a) = &r.audit {
+            out!("  audit    {} ({} files, {} read)", a.summary(), a.files, human_bytes(a.bytes));
+        }
+    }
+    out!("  input    {}", o.input);
     for (i, t) in o.tags.iter().enumerate() {
         out!("  {}  {t}", if i == 0 { "tags  " } else { "      " });
     }

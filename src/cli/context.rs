@@ -37,14 +37,14 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             let tree = DirTree::open(dir, &req.patchset.extract)?;
             let rt =
                 tokio::runtime::Builder::new_current_thread().build().map_err(|e| Error::io("starting", "tokio", e))?;
-            let (overlay, _) = rt.block_on(pipeline::render_overlay(&req, tree, &progress))?;
+            let (overlay, _, _) = rt.block_on(pipeline::render_overlay(&req, tree, &progress))?;
             (req.base.clone(), ident, overlay, Default::default())
         }
         None => session(&progress, async |daemon, cleanup| {
             let base = pipeline::base_image(daemon, &req, &progress).await?;
             let ident = pipeline::identify(&req, &base)?;
             let files = pipeline::base_files(daemon, &req, &base, cleanup, &progress).await?;
-            let (overlay, _) = pipeline::render_overlay(&req, files.tree, &progress).await?;
+            let (overlay, _, _) = pipeline::render_overlay(&req, files.tree, &progress).await?;
             Ok((base.pinned(), ident, overlay, files.manifest.meta))
         })?,
     };

@@ -9,6 +9,7 @@ macro_rules! out {
     }};
 }
 
+mod audit;
 mod build;
 mod check;
 mod context;
@@ -46,6 +47,8 @@ enum Command {
     Build(build::Args),
     /// Write the Dockerfile build context for any other builder.
     Context(context::Args),
+    /// List upstream branding left in an image or directory (exit 1 if any).
+    Audit(audit::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -56,15 +59,23 @@ pub fn main() -> i32 {
         Command::Render(a) => a.json,
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
+        Command::Audit(a) => a.json,
     };
+    // `audit` exits like grep: 1 "found something", 2 "could not look".
+    let mut found = false;
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
         Command::Render(args) => render::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Context(args) => context::run(&cli, args),
+        Command::Audit(args) => audit::run(&cli, args).map(|clean| {
+            if !clean {
+                found = true
+            }
+        }),
     };
     match result {
-        Ok(()) => 0,
+        Ok(()) => i32::from(found),
         Err(e) => {
             if json {
                 let out = serde_json::json!({ "ok": false, "error": e.to_string(), "problems": e.problems() });
@@ -72,7 +83,7 @@ pub fn main() -> i32 {
             } else {
                 eprintln!("error: {e}");
             }
-            e.exit_code()
+            if matches!(cli.command, Command::Audit(_)) && e.exit_code() == 1 { 2 } else { e.exit_code() }
         }
     }
 }

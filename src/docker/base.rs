@@ -12,14 +12,40 @@ use crate::progress::Stage;
 
 /// Inspects `reference`; pulls it first when the daemon does not have it.
 pub async fn resolve(daemon: &Daemon, reference: &str, platform: Option<&str>, stage: &Stage<'_>) -> Result<BaseImage> {
+    let pull_first = async {
+        stage.message(format!("{reference} is not on the daemon; pulling"));
+        pull(daemon, reference, platform, stage).await
+    };
+    describe(daemon, reference, Some(pull_first)).await
+}
+
+/// Describes an image the daemon already has; never pulls (an audit reads
+/// what is there).
+pub async fn local(daemon: &Daemon, reference: &str) -> Result<BaseImage> {
+    describe(daemon, reference, None::<std::future::Ready<Result<()>>>).await
+}
+
+async fn describe(
+    daemon: &Daemon,
+    reference: &str,
+    pull_first: Option<impl Future<Output = Result<()>>>,
+) -> Result<BaseImage> {
     let inspect = match daemon.docker.inspect_image(reference).await {
         Ok(i) => i,
-        Err(e) if status(&e) == Some(404) => {
-            stage.message(format!("{reference} is not on the daemon; pulling"));
-            pull(daemon, reference, platform, stage).await?;
-            daemon.docker.inspect_image(reference).await.map_err(|e| fail(&format!("inspecting {reference}"), e))?
-        }
-        Err(e) => return Err(fail(&format!("inspecting base image {reference}"), e)),
+        Err(e) if status(&e) == Some(404) => match pull_first {
+            Some(pull) => {
+                pull.await?;
+                daemon.docker.inspect_image(reference).await.map_err(|e| fail(&format!("inspecting {reference}"), e))?
+            }
+            None => {
+                return Err(Error::Docker {
+                    action: format!("reading image {reference}"),
+                    message: "the daemon has no such image (and no such directory exists here)".into(),
+                    fix: "check `docker images`, load or pull the image first, or give an extracted directory".into(),
+                });
+            }
+        },
+        Err(e) => return Err(fail(&format!("inspecting image {reference}"), e)),
     };
     let id = inspect.id.clone().unwrap_or_default();
     let diff_ids = inspect.root_fs.as_ref().and_then(|r| r.layers.clone()).unwrap_or_default();

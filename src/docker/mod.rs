@@ -65,12 +65,17 @@ impl Daemon {
     }
 
     /// The ID of the newest local image carrying `label=value`, if any.
-    pub async fn find_labelled(&self, label: &str, value: &str) -> Result<Option<String>> {
+    /// The newest image carrying `label=value`: its ID and labels.
+    pub async fn find_labelled(
+        &self,
+        label: &str,
+        value: &str,
+    ) -> Result<Option<(String, std::collections::HashMap<String, String>)>> {
         let filters = std::collections::HashMap::from([("label".to_string(), vec![format!("{label}={value}")])]);
         let opts = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
         let mut images = self.docker.list_images(Some(opts)).await.map_err(|e| fail("listing images", e))?;
         images.sort_by_key(|i| std::cmp::Reverse(i.created));
-        Ok(images.into_iter().next().map(|i| i.id))
+        Ok(images.into_iter().next().map(|i| (i.id, i.labels)))
     }
 }
 

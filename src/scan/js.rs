@@ -26,6 +26,8 @@ pub struct Literal {
     pub quote: Quote,
     /// Holds a vue-i18n message.
     pub i18n: bool,
+    /// Used as code (compared, a key, a module name): never patched.
+    pub code: bool,
 }
 
 /// Method names whose string arguments are matched against, not shown.
@@ -45,6 +47,26 @@ const MATCHING_METHODS: [&str; 10] = [
 /// Parses `src` and returns its patchable literals in source order, or the
 /// parser's first error.
 pub fn patchable_literals(src: &str, i18n_keys: Option<&regex::Regex>) -> Result<Vec<Literal>, String> {
+    Ok(classified(src, i18n_keys)?.into_iter().filter(|l| !l.code).collect())
+}
+
+/// Every string literal piece of `src`, text and code alike (the audit
+/// compares code literals before and after). With `json`, `src` is a JSON
+/// document (a source-map source), parsed as an expression.
+pub fn literals(src: &str, json: bool) -> Result<Vec<Literal>, String> {
+    if !json {
+        return classified(src, None);
+    }
+    let wrapped = format!("({src}\n)");
+    let mut out = classified(&wrapped, None)?;
+    for l in &mut out {
+        l.start -= 1;
+        l.end -= 1;
+    }
+    Ok(out)
+}
+
+fn classified(src: &str, i18n_keys: Option<&regex::Regex>) -> Result<Vec<Literal>, String> {
     let allocator = Allocator::default();
     let mut ret = Parser::new(&allocator, src, SourceType::mjs()).parse();
     if ret.panicked || !ret.diagnostics.is_empty() {
@@ -59,15 +81,10 @@ pub fn patchable_literals(src: &str, i18n_keys: Option<&regex::Regex>) -> Result
     v.visit_program(&ret.program);
     let mut out = Vec::new();
     for (owner, start, end, quote) in v.pieces {
-        if v.code.contains(&owner) {
-            continue;
-        }
         let hoisted = v.consts.get(&owner).map(String::as_str);
-        if hoisted.is_some_and(|n| v.compared.contains(n)) {
-            continue;
-        }
-        let i18n = v.i18n.contains(&owner) || hoisted.is_some_and(|n| v.i18n_idents.contains(n));
-        out.push(Literal { start, end, quote, i18n });
+        let code = v.code.contains(&owner) || hoisted.is_some_and(|n| v.compared.contains(n));
+        let i18n = !code && (v.i18n.contains(&owner) || hoisted.is_some_and(|n| v.i18n_idents.contains(n)));
+        out.push(Literal { start, end, quote, i18n, code });
     }
     out.sort_by_key(|l| l.start);
     Ok(out)

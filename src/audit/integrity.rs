@@ -1,0 +1,94 @@
+//! Damage: in every file that differs from the reference, the protected
+//! names keep their counts, JS string literals used as code that mention the
+//! product keep their values, and JS/JSON still parses.
+
+use std::collections::BTreeMap;
+
+use super::{Category, Ctx, Finding, Location, excerpt};
+use crate::scan::js;
+
+pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], findings: &mut Vec<Finding>) {
+    let Some(reference) = ctx.reference else { return };
+    if !reference.exists(path) {
+        return;
+    }
+    let Ok(old) = reference.read(path) else { return };
+    if old == new {
+        return;
+    }
+    let (Ok(old), Ok(new)) = (std::str::from_utf8(&old), std::str::from_utf8(new)) else { return };
+    let first_change = old.bytes().zip(new.bytes()).position(|(a, b)| a != b).unwrap_or(old.len().min(new.len()));
+    let mut push = |at: Location, category, excerpt| {
+        findings.push(Finding { path: path.into(), at, category, excerpt, rule: None });
+    };
+
+    let (before, after) = (ctx.ps.protected_counts(old), ctx.ps.protected_counts(new));
+    for (i, name) in ctx.ps.protected.iter().enumerate().filter(|(i, _)| before[*i] != after[*i]) {
+        let at = new.find(name.as_str()).unwrap_or(first_change);
+        push(
+            Location::offset(at),
+            Category::ProtectedName,
+            format!("`{name}` occurs {} times, {} in the base", after[i], before[i]),
+        );
+    }
+
+    let json = path.ends_with(".json") || path.ends_with(".map");
+    if path.ends_with(".js") || path.ends_with(".mjs") {
+        match (js::literals(old, false), js::literals(new, false)) {
+            (Ok(o), Ok(n)) => code_literals(ctx, old, &o, new, &n, &mut push),
+            (Ok(_), Err(why)) => {
+                push(Location::offset(first_change), Category::Syntax, format!("no longer parses: {why}"))
+            }
+            _ => {}
+        }
+    } else if json
+        && serde_json::from_str::<serde_json::Value>(old).is_ok()
+        && let Err(e) = serde_json::from_str::<serde_json::Value>(new)
+    {
+        push(Location::offset(first_change), Category::Syntax, format!("no longer parses as JSON: {e}"));
+    }
+}
+
+/// Code literals that mention the product (any case), as a multiset: one
+/// added or removed is a changed code literal.
+fn code_literals(
+    ctx: &Ctx,
+    old: &str,
+    old_lits: &[js::Literal],
+    new: &str,
+    new_lits: &[js::Literal],
+    push: &mut impl FnMut(Location, Category, String),
+) {
+    let word = ctx.ps.word.to_lowercase();
+    let tally = |src: &str, lits: &[js::Literal]| {
+        let mut m: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for l in lits.iter().filter(|l| l.code) {
+            let body = &src[l.start..l.end];
+            if body.to_lowercase().contains(&word) {
+                m.entry(body.to_string()).or_default().push(l.start);
+            }
+        }
+        m
+    };
+    let (before, after) = (tally(old, old_lits), tally(new, new_lits));
+    for (body, at) in &before {
+        let now = after.get(body).map_or(0, Vec::len);
+        if now < at.len() {
+            let where_ = after.get(body).and_then(|v| v.first()).copied().unwrap_or(at[0].min(new.len()));
+            push(
+                Location::offset(where_),
+                Category::CodeLiteral,
+                format!("code literal {} occurs {now} times, {} in the base", excerpt(body, 0, body.len()), at.len()),
+            );
+        }
+    }
+    for (body, at) in &after {
+        if before.get(body).map_or(0, Vec::len) < at.len() {
+            push(
+                Location::offset(at[0]),
+                Category::CodeLiteral,
+                format!("new code literal {} (not in the base)", excerpt(body, 0, body.len())),
+            );
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The product name and upstream links in text a user reads. The scopes of
+//! the rules that target a file decide what is text (JS text literals,
+//! source-map sources, YAML values, a whole view); an occurrence outside it
+//! is code and kept, as is one a `[[keep]]` entry names.
+
+use std::ops::Range;
+
+use super::{Category, Ctx, Finding, Kept, Location, excerpt};
+use crate::actions::replace::word_bounded;
+use crate::patchset::{AssetSource, Op, Pattern, Rule, Scope};
+use crate::scan::{js, sourcemap, yaml};
+use crate::template::Template;
+
+/// One text to scan: a whole file, or one source of a map.
+struct Piece<'t> {
+    pointer: Option<String>,
+    text: std::borrow::Cow<'t, str>,
+    /// Where text lives; anything else is code.
+    spans: Vec<Range<usize>>,
+    /// Why an occurrence outside `spans` stays.
+    code: &'static str,
+}
+
+pub(super) fn scan(
+    ctx: &Ctx,
+    path: &str,
+    data: &[u8],
+    rules: &[&Rule],
+    findings: &mut Vec<Finding>,
+    kept: &mut Vec<Kept>,
+) {
+    let scopes: Vec<(Scope, &Rule)> = rules
+        .iter()
+        .filter_map(|r| match &r.op {
+            Op::Replace { scope, .. } => Some((*scope, *r)),
+            Op::Asset { source: AssetSource::MailLayout } => Some((Scope::Text, *r)),
+            _ => None,
+        })
+        .collect();
+    let Some(&(_, first)) = scopes.first() else { return };
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let word = ctx.ps.word.as_str();
+    let links = ctx.ps.audit.links.as_ref();
+    let marked: Vec<(&Rule, &regex::Regex)> = rules
+        .iter()
+        .filter(|r| r.audit.is_some())
+        .filter_map(|r| match &r.op {
+            Op::Replace { replacements, .. } => Some(replacements.iter().filter_map(move |x| match &x.pattern {
+                Pattern::Regex(re) => Some((*r, re)),
+                _ => None,
+            })),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    // Most files hold nothing to look at: skip the parse.
+    if !text.contains(word)
+        && !links.is_some_and(|l| l.is_match(text))
+        && !marked.iter().any(|(_, re)| re.is_match(text))
+    {
+        return;
+    }
+    let pieces = match pieces(text, &scopes) {
+        Ok(p) => p,
+        Err(why) => {
+            findings.push(Finding {
+                path: path.into(),
+                at: Location::default(),
+                category: Category::Syntax,
+                excerpt: format!("does not parse: {why}"),
+                rule: Some(first.id.clone()),
+            });
+            return;
+        }
+    };
+    let word_rule = rule_with(&scopes, |r| matches!(r.pattern, Pattern::Word(_))).unwrap_or(first);
+    let link_rule = rule_with(&scopes, |r| r.is_links()).unwrap_or(first);
+    for piece in pieces {
+        let t = piece.text.as_ref();
+        let keeps: Vec<(Range<usize>, &str)> = ctx
+            .ps
+            .audit
+            .keep
+            .iter()
+            .filter(|k| k.files.is_empty() || k.files.is_match(path))
+            .flat_map(|k| k.pattern.find_iter(t).map(move |m| (m.range(), k.reason.as_str())))
+            .collect();
+        let mut hits: Vec<(Range<usize>, Category, &Rule)> =
+            t.match_indices(word).map(|(i, w)| (i..i + w.len(), Category::ProductName, word_rule)).collect();
+        if let Some(l) = links {
+            hits.extend(l.find_iter(t).map(|m| (m.range(), Category::UpstreamLink, link_rule)));
+        }
+        for (rule, re) in &marked {
+            let category = rule.audit.expect("marked rules have a category");
+            hits.extend(re.find_iter(t).map(|m| (m.range(), category, *rule)));
+        }
+        for (r, category, rule) in hits {
+            let at = Location::within(&piece.pointer, r.start);
+            let keep = |reason: &str| Kept {
+                path: path.into(),
+                at: at.clone(),
+                excerpt: excerpt(t, r.start, r.end),
+                reason: reason.into(),
+            };
+            if let Some((_, reason)) = keeps.iter().find(|(k, _)| k.start < r.end && r.start < k.end) {
+                kept.push(keep(reason));
+            } else if !piece.spans.iter().any(|s| s.start <= r.start && r.end <= s.end) {
+                kept.push(keep(piece.code));
+            } else if category == Category::ProductName && !word_bounded(t, r.start, r.end) {
+                kept.push(keep("part of a longer name (an identifier or placeholder), not the word"));
+            } else {
+                findings.push(Finding {
+                    path: path.into(),
+                    at,
+                    category,
+                    excerpt: excerpt(t, r.start, r.end),
+                    rule: Some(rule.id.clone()),
+                });
+            }
+        }
+    }
+}
+
+/// The first rule whose replace entries include one like `pred`.
+fn rule_with<'r>(
+    scopes: &[(Scope, &'r Rule)],
+    pred: impl Fn(&crate::patchset::Replacement) -> bool,
+) -> Option<&'r Rule> {
+    scopes.iter().map(|(_, r)| *r).find(|r| match &r.op {
+        Op::Replace { replacements, .. } => replacements.iter().any(&pred),
+        _ => false,
+    })
+}
+
+fn pieces<'t>(text: &'t str, scopes: &[(Scope, &Rule)]) -> Result<Vec<Piece<'t>>, String> {
+    let has = |s: Scope| scopes.iter().any(|(x, _)| *x == s);
+    if has(Scope::SourcemapSources) {
+        return map_pieces(text);
+    }
+    let whole = Piece { pointer: None, text: text.into(), spans: Vec::new(), code: "" };
+    if has(Scope::Text) {
+        return Ok(vec![Piece { spans: vec![0..text.len()], ..whole }]);
+    }
+    let mut piece = whole;
+    if has(Scope::JsStrings) {
+        piece.spans.extend(text_literals(text, false)?);
+        piece.code = "JavaScript code (not a text literal): compared, a key, a name or a comment";
+    }
+    if has(Scope::YamlValues) {
+        piece.spans.extend(yaml::values(text).into_iter().map(|v| v.start..v.end));
+        piece.code = "a YAML key or comment, not a value";
+    }
+    Ok(vec![piece])
+}
+
+fn text_literals(src: &str, json: bool) -> Result<impl Iterator<Item = Range<usize>>, String> {
+    Ok(js::literals(src, json)?.into_iter().filter(|l| !l.code).map(|l| l.start..l.end))
+}
+
+/// One piece per source text of a map.
+fn map_pieces(text: &str) -> Result<Vec<Piece<'static>>, String> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON source map: {e}"))?;
+    let names: Vec<&str> = doc
+        .get("sources")
+        .and_then(|s| s.as_array())
+        .map(|a| a.iter().map(|s| s.as_str().unwrap_or("")).collect())
+        .unwrap_or_default();
+    let Some(contents) = doc.get("sourcesContent").and_then(|s| s.as_array()) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (i, src) in contents.iter().enumerate() {
+        let Some(src) = src.as_str() else { continue };
+        let name = names.get(i).copied().unwrap_or_default();
+        let (spans, code) = match sourcemap::source_kind(name) {
+            sourcemap::SourceKind::Js => (
+                text_literals(src, false).map_err(|e| format!("source {name}: {e}"))?.collect(),
+                "JavaScript code in a map source",
+            ),
+            sourcemap::SourceKind::Json => (
+                text_literals(src, true).map_err(|e| format!("source {name}: {e}"))?.collect(),
+                "a JSON key in a map source",
+            ),
+            sourcemap::SourceKind::Other => {
+                (Vec::new(), "a Vue/other source kept verbatim in a map (devtools only; not rewritten)")
+            }
+        };
+        out.push(Piece { pointer: Some(format!("/sourcesContent/{i}")), text: src.to_string().into(), spans, code });
+    }
+    Ok(out)
+}
+
+/// Word or upstream link in one value the patch set sets.
+fn value_hit(ctx: &Ctx, value: &str) -> Option<(Range<usize>, Category)> {
+    let word = ctx.ps.word.as_str();
+    if let Some((i, _)) = value.match_indices(word).find(|(i, w)| word_bounded(value, *i, i + w.len())) {
+        return Some((i..i + word.len(), Category::ProductName));
+    }
+    ctx.ps.audit.links.as_ref()?.find(value).map(|m| (m.range(), Category::UpstreamLink))
+}
+
+/// `json-set` targets: the values at the rule's pointers.
+pub(super) fn json_values(
+    ctx: &Ctx,
+    path: &str,
+    data: &[u8],
+    rule: &Rule,
+    set: &[(String, Template)],
+    findings: &mut Vec<Finding>,
+) {
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(data) else { return };
+    for (pointer, _) in set {
+        let Some(value) = doc.pointer(pointer).and_then(|v| v.as_str()) else { continue };
+        if let Some((r, category)) = value_hit(ctx, value) {
+            findings.push(Finding {
+                path: path.into(),
+                at: Location::pointer(pointer.clone()),
+                category,
+                excerpt: excerpt(value, r.start, r.end),
+                rule: Some(rule.id.clone()),
+            });
+        }
+    }
+}
+
+/// `yaml-entries` targets: the values of the entries the rule sets.
+pub(super) fn yaml_entries(
+    ctx: &Ctx,
+    path: &str,
+    data: &[u8],
+    rule: &Rule,
+    (key_field, value_field): (&str, &str),
+    set: &[(String, Template)],
+    findings: &mut Vec<Finding>,
+) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for (name, _) in set {
+        let Ok(range) = crate::actions::yaml_entries::value_range(text, key_field, value_field, name) else { continue };
+        if let Some((r, category)) = value_hit(ctx, &text[range.clone()]) {
+            let (start, end) = (range.start + r.start, range.start + r.end);
+            findings.push(Finding {
+                path: path.into(),
+                at: Location::offset(start),
+                category,
+                excerpt: excerpt(text, start, end),
+                rule: Some(rule.id.clone()),
+            });
+        }
+    }
+}
