@@ -105,3 +105,65 @@ fn no_product_name_left_in_real_en_and_pt_br_messages() {
     }
     assert!(report["skipped"].as_array().unwrap().len() > 10, "a partial tree lists what it skipped");
 }
+
+/// The audit of the same real files finds every message of en and pt_BR
+/// that names the product (word or upstream link): 29 dashboard strings in
+/// en mention it, as the branding document counts; the only one the audit
+/// leaves is the widget embed snippet, whose `chatwootSettings` is the SDK
+/// contract (a protected name).
+#[test]
+fn audit_finds_the_product_strings_of_real_en_and_pt_br() {
+    let Some(shared) = shared() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("app");
+    lay_out(&shared, &app);
+    let o = whitelabel(&["--patches", "patches/chatwoot-v3.15.0", "audit", app.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ps = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
+
+    for (locale, doc_count) in [("en", Some(29)), ("pt_BR", None)] {
+        let (mut named, mut found, mut protected) = (0, 0, 0);
+        for (path, bytes) in files(&app).iter().filter(|(p, _)| {
+            p.ends_with(".js")
+                && (p.contains(&format!("_dashboard_i18n_locale_{locale}_"))
+                    || p.ends_with(&format!("_i18n_locale_{locale}_json-0a1b2c3d.js")))
+        }) {
+            let src = text(bytes);
+            let hits: Vec<u64> = v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["path"] == format!("public/vite/assets/{}", path.rsplit('/').next().unwrap()))
+                .filter(|f| f["category"] == "product-name" || f["category"] == "upstream-link")
+                .map(|f| f["offset"].as_u64().unwrap())
+                .collect();
+            let dashboard = path.contains("_dashboard_");
+            for lit in whitelabel::scan::js::literals(src, false).unwrap() {
+                let body = &src[lit.start..lit.end];
+                if lit.code || !body.to_lowercase().contains("chatwoot") {
+                    continue;
+                }
+                let covered = hits.iter().any(|&h| (lit.start as u64..lit.end as u64).contains(&h));
+                if dashboard {
+                    named += 1;
+                }
+                if covered {
+                    found += 1;
+                } else {
+                    assert!(
+                        ps.protected.iter().any(|p| body.contains(p.as_str())),
+                        "{path}: the audit missed {body:?}"
+                    );
+                    protected += 1;
+                }
+            }
+        }
+        if let Some(n) = doc_count {
+            assert_eq!(named, n, "{locale}: dashboard strings naming the product");
+        }
+        assert!(named > 20, "{locale}: {named}");
+        assert_eq!(protected, 1, "{locale}: only the embed snippet stays");
+        assert_eq!(found, named - protected + 2, "{locale}: dashboard strings plus widget and survey POWERED_BY");
+    }
+}

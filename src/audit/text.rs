@@ -139,7 +139,7 @@ fn pieces<'t>(text: &'t str, scopes: &[(Scope, &Rule)]) -> Result<Vec<Piece<'t>>
     }
     let whole = Piece { pointer: None, text: text.into(), spans: Vec::new(), code: "" };
     if has(Scope::Text) {
-        return Ok(vec![Piece { spans: vec![0..text.len()], ..whole }]);
+        return Ok(vec![Piece { spans: std::iter::once(0..text.len()).collect(), ..whole }]);
     }
     let mut piece = whole;
     if has(Scope::JsStrings) {

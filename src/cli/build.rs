@@ -146,7 +146,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             v["render"] = serde_json::to_value(&r.totals).expect("totals serialise");
             v["categories"] = serde_json::to_value(&r.categories).expect("categories serialise");
             v["skipped"] = serde_json::to_value(&r.skipped).expect("skipped serialises");
-            v["audit"] = r.audit.as_ref().map_or(serde_json::Value::Null, |a| audit_brief(a));
+            v["audit"] = r.audit.as_ref().map_or(serde_json::Value::Null, audit_brief);
         }
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
