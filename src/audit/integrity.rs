@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Category, Ctx, Finding, Location, excerpt};
+use super::{Category, Ctx, Finding, JsLiterals, Location, excerpt};
 use crate::scan::js;
 
-pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], findings: &mut Vec<Finding>) {
+pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], new_literals: &JsLiterals, findings: &mut Vec<Finding>) {
     let Some(reference) = ctx.reference else { return };
     if !reference.exists(path) {
         return;
@@ -34,12 +34,17 @@ pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], findings: &mut Vec<Findin
 
     let json = path.ends_with(".json") || path.ends_with(".map");
     if path.ends_with(".js") || path.ends_with(".mjs") {
-        match (js::literals(old, false), js::literals(new, false)) {
-            (Ok(o), Ok(n)) => code_literals(ctx, old, &o, new, &n, &mut push),
-            (Ok(_), Err(why)) => {
-                push(Location::offset(first_change), Category::Syntax, format!("no longer parses: {why}"))
+        let parsed_new = new_literals.get_or_init(|| js::literals(new, false));
+        match parsed_new {
+            Err(why) => push(Location::offset(first_change), Category::Syntax, format!("no longer parses: {why}")),
+            // Only literals that mention the product matter: no need to parse
+            // the base when neither side mentions it in code.
+            Ok(n) if mentions(ctx, old) || mentions(ctx, new) => {
+                if let Ok(o) = js::literals(old, false) {
+                    code_literals(ctx, old, &o, new, n, &mut push);
+                }
             }
-            _ => {}
+            Ok(_) => {}
         }
     } else if json
         && serde_json::from_str::<serde_json::Value>(old).is_ok()
@@ -47,6 +52,10 @@ pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], findings: &mut Vec<Findin
     {
         push(Location::offset(first_change), Category::Syntax, format!("no longer parses as JSON: {e}"));
     }
+}
+
+fn mentions(ctx: &Ctx, text: &str) -> bool {
+    ctx.word_any_case.is_match(text)
 }
 
 /// Code literals that mention the product (any case), as a multiset: one

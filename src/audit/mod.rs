@@ -207,6 +207,8 @@ struct Ctx<'a> {
     /// sha256 → reference path, of every stock logo/icon/layout.
     stock: HashMap<[u8; 32], Vec<String>>,
     palette: Option<Palette>,
+    /// The word in any case, for cheap "does this mention it" checks.
+    word_any_case: aho_corasick::AhoCorasick,
     kept: bool,
 }
 
@@ -218,6 +220,10 @@ pub fn audit(tree: &dyn BaseTree, ps: &PatchSet, opts: Options) -> Audit {
         reference: opts.reference,
         stock: files::stock_hashes(ps, opts.reference.unwrap_or(tree)),
         palette: stock_palette(ps, opts.brand),
+        word_any_case: aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([&ps.word])
+            .expect("a literal pattern"),
         kept: opts.kept,
     };
     let candidates: Vec<&String> = tree.files().iter().filter(|p| is_candidate(ps, tree, p)).collect();
@@ -283,13 +289,17 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
             _ => {}
         }
     }
-    text::scan(ctx, path, &data, &rules, &mut findings, &mut kept);
-    integrity::check(ctx, path, &data, &mut findings);
+    let js_literals = JsLiterals::new();
+    text::scan(ctx, path, &data, &js_literals, &rules, &mut findings, &mut kept);
+    integrity::check(ctx, path, &data, &js_literals, &mut findings);
     if !ctx.kept {
         kept.clear();
     }
     (data.len() as u64, findings, kept)
 }
+
+/// A file's JS literals, parsed once for the text scan and the damage check.
+type JsLiterals = std::sync::OnceLock<Result<Vec<crate::scan::js::Literal>, String>>;
 
 /// The union of every palette rule's upstream colors, minus the colors the
 /// brand itself uses (a brand shade equal to an upstream one is not a leak).

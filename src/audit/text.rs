@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use super::{Category, Ctx, Finding, Kept, Location, excerpt};
+use super::{Category, Ctx, Finding, JsLiterals, Kept, Location, excerpt};
 use crate::actions::replace::word_bounded;
 use crate::patchset::{AssetSource, Op, Pattern, Rule, Scope};
 use crate::scan::{js, sourcemap, yaml};
@@ -25,6 +25,7 @@ pub(super) fn scan(
     ctx: &Ctx,
     path: &str,
     data: &[u8],
+    js_literals: &JsLiterals,
     rules: &[&Rule],
     findings: &mut Vec<Finding>,
     kept: &mut Vec<Kept>,
@@ -53,14 +54,14 @@ pub(super) fn scan(
         })
         .flatten()
         .collect();
-    // Most files hold nothing to look at: skip the parse.
-    if !text.contains(word)
-        && !links.is_some_and(|l| l.is_match(text))
-        && !marked.iter().any(|(_, re)| re.is_match(text))
-    {
+    // Most files (and map sources) hold nothing to look at: skip the parse.
+    let relevant = |t: &str| {
+        t.contains(word) || links.is_some_and(|l| l.is_match(t)) || marked.iter().any(|(_, re)| re.is_match(t))
+    };
+    if !relevant(text) {
         return;
     }
-    let pieces = match pieces(text, &scopes) {
+    let pieces = match pieces(text, &scopes, js_literals, relevant) {
         Ok(p) => p,
         Err(why) => {
             findings.push(Finding {
@@ -132,10 +133,15 @@ fn rule_with<'r>(
     })
 }
 
-fn pieces<'t>(text: &'t str, scopes: &[(Scope, &Rule)]) -> Result<Vec<Piece<'t>>, String> {
+fn pieces<'t>(
+    text: &'t str,
+    scopes: &[(Scope, &Rule)],
+    js_literals: &JsLiterals,
+    relevant: impl Fn(&str) -> bool,
+) -> Result<Vec<Piece<'t>>, String> {
     let has = |s: Scope| scopes.iter().any(|(x, _)| *x == s);
     if has(Scope::SourcemapSources) {
-        return map_pieces(text);
+        return map_pieces(text, relevant);
     }
     let whole = Piece { pointer: None, text: text.into(), spans: Vec::new(), code: "" };
     if has(Scope::Text) {
@@ -143,7 +149,8 @@ fn pieces<'t>(text: &'t str, scopes: &[(Scope, &Rule)]) -> Result<Vec<Piece<'t>>
     }
     let mut piece = whole;
     if has(Scope::JsStrings) {
-        piece.spans.extend(text_literals(text, false)?);
+        let literals = js_literals.get_or_init(|| js::literals(text, false)).as_ref().map_err(Clone::clone)?;
+        piece.spans.extend(literals.iter().filter(|l| !l.code).map(|l| l.start..l.end));
         piece.code = "JavaScript code (not a text literal): compared, a key, a name or a comment";
     }
     if has(Scope::YamlValues) {
@@ -157,33 +164,37 @@ fn text_literals(src: &str, json: bool) -> Result<impl Iterator<Item = Range<usi
     Ok(js::literals(src, json)?.into_iter().filter(|l| !l.code).map(|l| l.start..l.end))
 }
 
-/// One piece per source text of a map.
-fn map_pieces(text: &str) -> Result<Vec<Piece<'static>>, String> {
-    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not a JSON source map: {e}"))?;
-    let names: Vec<&str> = doc
-        .get("sources")
-        .and_then(|s| s.as_array())
-        .map(|a| a.iter().map(|s| s.as_str().unwrap_or("")).collect())
-        .unwrap_or_default();
-    let Some(contents) = doc.get("sourcesContent").and_then(|s| s.as_array()) else { return Ok(Vec::new()) };
+/// The members of a source map the audit reads, borrowed where possible
+/// (`mappings` is skipped, not copied).
+#[derive(serde::Deserialize)]
+struct MapSources<'a> {
+    #[serde(borrow, default)]
+    sources: Vec<Option<std::borrow::Cow<'a, str>>>,
+    #[serde(borrow, default, rename = "sourcesContent")]
+    contents: Vec<Option<std::borrow::Cow<'a, str>>>,
+}
+
+/// One piece per source text of a map that holds something to look at.
+fn map_pieces(text: &str, relevant: impl Fn(&str) -> bool) -> Result<Vec<Piece<'_>>, String> {
+    let map: MapSources = serde_json::from_str(text).map_err(|e| format!("not a JSON source map: {e}"))?;
     let mut out = Vec::new();
-    for (i, src) in contents.iter().enumerate() {
-        let Some(src) = src.as_str() else { continue };
-        let name = names.get(i).copied().unwrap_or_default();
+    for (i, src) in map.contents.into_iter().enumerate() {
+        let Some(src) = src.filter(|s| relevant(s)) else { continue };
+        let name = map.sources.get(i).and_then(|n| n.as_deref()).unwrap_or_default();
         let (spans, code) = match sourcemap::source_kind(name) {
             sourcemap::SourceKind::Js => (
-                text_literals(src, false).map_err(|e| format!("source {name}: {e}"))?.collect(),
+                text_literals(&src, false).map_err(|e| format!("source {name}: {e}"))?.collect(),
                 "JavaScript code in a map source",
             ),
             sourcemap::SourceKind::Json => (
-                text_literals(src, true).map_err(|e| format!("source {name}: {e}"))?.collect(),
+                text_literals(&src, true).map_err(|e| format!("source {name}: {e}"))?.collect(),
                 "a JSON key in a map source",
             ),
             sourcemap::SourceKind::Other => {
                 (Vec::new(), "a Vue/other source kept verbatim in a map (devtools only; not rewritten)")
             }
         };
-        out.push(Piece { pointer: Some(format!("/sourcesContent/{i}")), text: src.to_string().into(), spans, code });
+        out.push(Piece { pointer: Some(format!("/sourcesContent/{i}")), text: src, spans, code });
     }
     Ok(out)
 }
