@@ -77,6 +77,11 @@ pub enum Error {
     )]
     Leaks { summary: String, lines: Vec<String>, more: String, fix: String },
 
+    /// A failure already reported in the command's own output (the table or
+    /// JSON of `build --all`): exit 1, with one summary line for people.
+    #[error("{0}")]
+    Reported(String),
+
     /// Ctrl-C or SIGTERM; what the run had started was undone.
     #[error("interrupted during {stage}; {undone}")]
     Interrupted { stage: String, undone: String },

@@ -16,7 +16,7 @@
 //! - [`cache`]: base files extracted once per base image.
 //!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
-//! through both; [`cli`] parses arguments and prints, one module per
+//! through both ([`fleet`]: many brands at once); [`cli`] parses arguments and prints, one module per
 //! subcommand.
 
 pub mod actions;
@@ -34,6 +34,7 @@ pub mod docker;
 pub mod edits;
 pub mod error;
 pub mod escape;
+pub mod fleet;
 pub mod icon;
 pub mod identity;
 pub mod patchset;

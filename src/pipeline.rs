@@ -61,6 +61,9 @@ pub struct Request {
     pub partial: bool,
     /// Build even when the audit of the result finds something.
     pub allow_leaks: bool,
+    /// Bounds the daemon operations (load, build, push) of many brands
+    /// built at once; `None`: one brand, no bound.
+    pub daemon_ops: Option<Arc<tokio::sync::Semaphore>>,
     pub builder: Builder,
     /// The Dockerfile template and where it came from.
     pub dockerfile: (String, String),
@@ -157,6 +160,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
             if let Some(a) = &kept.report.audit {
                 gate(a, req.allow_leaks)?;
             }
+            let _permit = daemon_slot(req).await;
             load(
                 daemon,
                 archive,
@@ -188,10 +192,12 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
                     if let Err(e) = Cache::open().and_then(|c| c.keep_assembled(&ident.input, &archive, &kept)) {
                         progress.note(format!("not kept for reuse: {e}"));
                     }
+                    let _permit = daemon_slot(req).await;
                     load(daemon, archive, &id, "the assembled image", progress, cleanup).await?;
                     (id, bytes)
                 }
                 Builder::Dockerfile => {
+                    let _permit = daemon_slot(req).await;
                     dockerfile_build(daemon, req, &base, &ident, &overlay, &files.manifest, progress).await?
                 }
             };
@@ -203,9 +209,18 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     tag_all(daemon, &outcome.image_id, &tags, progress).await?;
 
     if let Some(creds) = &creds {
+        let _permit = daemon_slot(req).await;
         outcome.pushed = Some(push_all(daemon, &tags, &req.repository, creds, progress).await?);
     }
     Ok(outcome)
+}
+
+/// Waits for a turn at the daemon when many brands share it.
+async fn daemon_slot(req: &Request) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match &req.daemon_ops {
+        Some(s) => s.clone().acquire_owned().await.ok(),
+        None => None,
+    }
 }
 
 /// The image's identity for this request on `base`.

@@ -26,6 +26,8 @@ pub struct Progress {
     multi: MultiProgress,
     done: Mutex<Vec<StageTime>>,
     current: Mutex<&'static str>,
+    /// For one brand of many: its name, and its one live line.
+    label: Option<(String, Option<ProgressBar>)>,
 }
 
 /// One running step.
@@ -52,12 +54,63 @@ impl Progress {
         } else {
             ProgressDrawTarget::hidden()
         });
-        Progress { kind, multi, done: Mutex::new(Vec::new()), current: Mutex::new("start") }
+        Progress { kind, multi, done: Mutex::new(Vec::new()), current: Mutex::new("start"), label: None }
+    }
+
+    /// The progress of one brand among many: one live line per brand on a
+    /// terminal (its current step), `[brand/step]` lines otherwise.
+    pub fn child(&self, label: &str) -> Progress {
+        let line = (self.kind == Kind::Live).then(|| {
+            let bar = self.multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner:.cyan} {prefix:>12.bold} {msg}").expect("valid template"),
+            );
+            bar.set_prefix(label.to_string());
+            bar.set_message("waiting");
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Progress {
+            kind: self.kind,
+            multi: self.multi.clone(),
+            done: Mutex::new(Vec::new()),
+            current: Mutex::new("start"),
+            label: Some((label.to_string(), line)),
+        }
+    }
+
+    /// Ends a child's line with its outcome.
+    pub fn finish(&self, outcome: impl Into<String>) {
+        let outcome = outcome.into();
+        match &self.label {
+            Some((_, Some(bar))) => {
+                bar.set_style(ProgressStyle::with_template("  {prefix:>12.bold} {msg}").expect("valid template"));
+                bar.finish_with_message(outcome);
+            }
+            Some((label, None)) if self.kind == Kind::Lines => eprintln!("[{label}] {outcome}"),
+            _ => {}
+        }
+    }
+
+    /// `[step]`, or `[brand/step]` for a child.
+    fn tag(&self, step: &str) -> String {
+        match &self.label {
+            Some((label, _)) => format!("[{label}/{step}]"),
+            None => format!("[{step}]"),
+        }
+    }
+
+    fn child_line(&self) -> Option<&ProgressBar> {
+        self.label.as_ref().and_then(|(_, bar)| bar.as_ref())
     }
 
     pub fn start(&self, name: &'static str, message: impl Into<String>) -> Stage<'_> {
         let message = message.into();
         *self.current.lock().expect("progress lock") = name;
+        if let Some(line) = self.child_line() {
+            line.set_message(format!("{name}: {message}"));
+            return Stage { progress: self, name, bar: None, started: Instant::now() };
+        }
         let bar = match self.kind {
             Kind::Live => {
                 let bar = self.multi.add(ProgressBar::new_spinner());
@@ -70,7 +123,7 @@ impl Progress {
                 Some(bar)
             }
             Kind::Lines => {
-                eprintln!("[{name}] {message}");
+                eprintln!("{} {message}", self.tag(name));
                 None
             }
             Kind::Quiet => None,
@@ -82,7 +135,10 @@ impl Progress {
     pub fn note(&self, line: impl AsRef<str>) {
         match self.kind {
             Kind::Live => self.multi.println(format!("  {}", line.as_ref())).unwrap_or(()),
-            Kind::Lines => eprintln!("  {}", line.as_ref()),
+            Kind::Lines => match &self.label {
+                Some((label, _)) => eprintln!("  [{label}] {}", line.as_ref()),
+                None => eprintln!("  {}", line.as_ref()),
+            },
             Kind::Quiet => {}
         }
     }
@@ -102,6 +158,8 @@ impl Stage<'_> {
     pub fn message(&self, message: impl Into<String>) {
         if let Some(bar) = &self.bar {
             bar.set_message(message.into());
+        } else if let Some(line) = self.progress.child_line() {
+            line.set_message(format!("{}: {}", self.name, message.into()));
         }
     }
 
@@ -122,7 +180,7 @@ impl Stage<'_> {
                 bar.set_style(ProgressStyle::with_template("  {prefix:>8.bold.green} {msg}").expect("valid template"));
                 bar.finish_with_message(format!("{detail} ({secs:.2}s)"));
             }
-            (None, Kind::Lines) => eprintln!("[{}] {detail} ({secs:.2}s)", self.name),
+            (None, Kind::Lines) => eprintln!("{} {detail} ({secs:.2}s)", self.progress.tag(self.name)),
             _ => {}
         }
         self.progress.done.lock().expect("progress lock").push(StageTime {

@@ -17,8 +17,6 @@ use crate::render::write_atomically;
 /// What `build` and `context` have in common.
 #[derive(Debug, clap::Args)]
 pub struct ImageArgs {
-    /// A name under ./brands/ or a path to a brand directory.
-    pub brand: String,
     /// The base image [default: the brand's [image].base].
     #[arg(long, value_name = "IMAGE")]
     pub base: Option<String>,
@@ -44,37 +42,47 @@ pub struct ImageArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Names under ./brands/ or paths to brand directories.
+    #[arg(required_unless_present = "all")]
+    pub brands: Vec<String>,
+    /// Every brand under the brands directory.
+    #[arg(long, conflicts_with = "brands")]
+    pub all: bool,
+    /// Brands rendered at once [default: the number of cores].
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
     #[command(flatten)]
     pub image: ImageArgs,
     /// Repository to tag and push [default: the brand's [image].repository].
     #[arg(long, value_name = "REPO")]
-    repository: Option<String>,
+    pub repository: Option<String>,
     /// Another tag for the image: `name:tag`, or just `tag` in the repository.
     #[arg(long = "tag", value_name = "TAG")]
-    tags: Vec<String>,
+    pub tags: Vec<String>,
     /// Push every tag to the registry.
     #[arg(long)]
-    push: bool,
-    /// Write `repository@sha256:…` of the pushed image here (needs --push).
+    pub push: bool,
+    /// Write `repository@sha256:…` of the pushed image here (needs --push)
+    /// [default: <stacks-dir>/<brand>.digest, which `stack` reads].
     #[arg(long, value_name = "FILE")]
-    digest_file: Option<PathBuf>,
+    pub digest_file: Option<PathBuf>,
     /// `assemble` (default): reproducible image ID; `dockerfile`: the daemon's builder.
     #[arg(long, value_enum, default_value = "assemble")]
-    builder: Builder,
+    pub builder: Builder,
     /// Write the build report (JSON) here: changes per category and rule,
     /// the audit, the input hash, tags and digest.
     #[arg(long, value_name = "PATH")]
-    report: Option<PathBuf>,
+    pub report: Option<PathBuf>,
     /// Tag and push even when the audit of the result finds upstream
     /// branding or damage (the image's io.whitelabel.audit label says so).
     #[arg(long)]
-    allow_leaks: bool,
+    pub allow_leaks: bool,
 }
 
 impl ImageArgs {
     /// The request, with everything that can be checked before Docker checked.
-    pub fn request(&self, cli: &Cli, repository: Option<&str>, builder: Builder) -> Result<Request> {
-        let brand = cli.load_brand(&self.brand)?;
+    pub fn request(&self, cli: &Cli, brand: &str, repository: Option<&str>, builder: Builder) -> Result<Request> {
+        let brand = cli.load_brand(brand)?;
         let base = match (&self.base, &self.base_dir) {
             (Some(b), _) => b.clone(),
             (None, Some(_)) => pipeline::import_name(&brand.image.base),
@@ -110,6 +118,7 @@ impl ImageArgs {
             no_cache: self.no_cache,
             partial: self.partial,
             allow_leaks: false,
+            daemon_ops: None,
             builder,
             dockerfile,
         })
@@ -117,8 +126,15 @@ impl ImageArgs {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
+    match (args.all, args.brands.as_slice()) {
+        (false, [one]) => run_one(cli, args, one),
+        _ => super::build_many::run(cli, args),
+    }
+}
+
+fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
     let started = Instant::now();
-    let mut req = args.image.request(cli, args.repository.as_deref(), args.builder)?;
+    let mut req = args.image.request(cli, brand, args.repository.as_deref(), args.builder)?;
     req.tags = args.tags.iter().map(|t| full_tag(t, &req.repository)).collect::<Result<_>>()?;
     req.push = args.push;
     req.allow_leaks = args.allow_leaks;
@@ -127,8 +143,9 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     }
     let progress = Progress::new(args.image.json);
     let outcome = session(&progress, async |daemon, cleanup| pipeline::build(daemon, &req, cleanup, &progress).await)?;
-    if let (Some(path), Some(pushed)) = (&args.digest_file, &outcome.pushed) {
-        write_atomically(path, format!("{pushed}\n").as_bytes())?;
+    let digest_file = args.digest_file.clone().unwrap_or_else(|| cli.digest_file(&req.brand.id));
+    if let Some(pushed) = &outcome.pushed {
+        record_digest(&digest_file, pushed)?;
     }
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&build_report(&outcome)).expect("report serialises");
@@ -150,13 +167,21 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         }
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        summary(&req, &outcome, &stages, total, args.digest_file.as_deref());
+        summary(&req, &outcome, &stages, total, Some(&digest_file));
     }
     Ok(())
 }
 
+/// Writes `repository@sha256:…` to `file` (creating its directory).
+pub fn record_digest(file: &Path, pushed: &str) -> Result<()> {
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+    }
+    write_atomically(file, format!("{pushed}\n").as_bytes())
+}
+
 /// The `--report` document: what the build made, from what, and proof.
-fn build_report(o: &Outcome) -> serde_json::Value {
+pub fn build_report(o: &Outcome) -> serde_json::Value {
     let mut v = serde_json::json!({
         "image_id": o.image_id,
         "input": o.input,

@@ -16,6 +16,8 @@ use crate::tree::DirTree;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// A name under ./brands/ or a path to a brand directory.
+    pub brand: String,
     #[command(flatten)]
     pub image: ImageArgs,
     /// Where to write the context: a tar, gzipped when the name ends in .gz or .tgz.
@@ -27,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
-    let req = args.image.request(cli, None, Builder::Dockerfile)?;
+    let req = args.image.request(cli, &args.brand, None, Builder::Dockerfile)?;
     let progress = Progress::new(args.image.json);
     let (base_ref, ident, overlay, meta) = match &args.from_dir {
         Some(dir) => {

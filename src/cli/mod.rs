@@ -11,6 +11,7 @@ macro_rules! out {
 
 mod audit;
 mod build;
+mod build_many;
 mod check;
 mod context;
 mod render;
@@ -33,6 +34,9 @@ pub struct Cli {
     /// Where patch sets live, or one patch set directory.
     #[arg(long, global = true, default_value = "patches", env = "WHITELABEL_PATCHES")]
     patches: PathBuf,
+    /// Where stack files and pushed digests (`<brand>.digest`) live.
+    #[arg(long, global = true, default_value = "stacks", env = "WHITELABEL_STACKS")]
+    stacks_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,7 +81,9 @@ pub fn main() -> i32 {
     match result {
         Ok(()) => i32::from(found),
         Err(e) => {
-            if json {
+            if json && matches!(e, Error::Reported(_)) {
+                // The command's JSON already says what failed.
+            } else if json {
                 let out = serde_json::json!({ "ok": false, "error": e.to_string(), "problems": e.problems() });
                 out!("{}", serde_json::to_string_pretty(&out).expect("json"));
             } else {
@@ -89,6 +95,25 @@ pub fn main() -> i32 {
 }
 
 impl Cli {
+    /// Every brand pack under the brands directory (a directory with a
+    /// `brand.toml`), sorted.
+    fn brand_names(&self) -> Result<Vec<String>> {
+        let dir = &self.brands_dir;
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io("listing", dir, e))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("brand.toml").is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Where `build --push` records a brand's pushed digest and `stack` reads it.
+    fn digest_file(&self, brand: &str) -> PathBuf {
+        self.stacks_dir.join(format!("{brand}.digest"))
+    }
+
     fn load_brand(&self, arg: &str) -> Result<Brand> {
         Brand::load(&brand::locate(arg, &self.brands_dir))
     }

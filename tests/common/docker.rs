@@ -69,7 +69,7 @@ pub fn fixture_base() -> (String, String) {
 /// Runs whitelabel with a private cache dir and extra environment.
 pub fn wl(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_whitelabel"));
-    c.current_dir(repo()).args(args).env("WHITELABEL_CACHE_DIR", cache);
+    c.current_dir(repo()).args(args).env("WHITELABEL_CACHE_DIR", cache).env("WHITELABEL_STACKS", cache.join("stacks"));
     for k in ["WHITELABEL_REGISTRY_USER", "WHITELABEL_REGISTRY_PASSWORD", "SOURCE_DATE_EPOCH"] {
         c.env_remove(k);
     }
