@@ -178,12 +178,11 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         _ => {
             let files = base_files(daemon, req, &base, cleanup, progress).await?;
             outcome.cache_hit = Some(files.hit);
-            let (overlay, mut report, tree) = render_overlay(req, files.tree, progress).await?;
-            let audit = audit_result(req, tree, &overlay, progress).await?;
-            gate(&audit, req.allow_leaks)?;
-            ident.labels.insert(AUDIT_LABEL.into(), audit_label(&audit));
+            let (overlay, report) = render_checked(req, files.tree, progress).await?;
+            if let Some(a) = &report.audit {
+                ident.labels.insert(AUDIT_LABEL.into(), audit_label(a));
+            }
             outcome.labels = ident.labels.clone();
-            report.audit = Some(audit);
             let (id, bytes) = match req.builder {
                 Builder::Assemble => {
                     let (archive, id, bytes) =
@@ -356,6 +355,16 @@ pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -
     Ok((overlay, report, tree))
 }
 
+/// Renders, then audits the result and stops on findings (unless leaks are
+/// allowed); the report carries the audit.
+pub async fn render_checked(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report)> {
+    let (overlay, mut report, tree) = render_overlay(req, tree, progress).await?;
+    let audit = audit_result(req, tree, &overlay, progress).await?;
+    gate(&audit, req.allow_leaks)?;
+    report.audit = Some(audit);
+    Ok((overlay, report))
+}
+
 /// The label that says what the audit of an image found.
 pub const AUDIT_LABEL: &str = "io.whitelabel.audit";
 
@@ -377,7 +386,7 @@ async fn audit_result(req: &Request, tree: DirTree, overlay: &Overlay, progress:
     Ok(audit)
 }
 
-fn audit_label(a: &Audit) -> String {
+pub fn audit_label(a: &Audit) -> String {
     if a.clean() { "clean".into() } else { format!("{} findings allowed ({})", a.findings.len(), a.summary()) }
 }
 

@@ -10,6 +10,7 @@ macro_rules! out {
 }
 
 mod audit;
+mod bake;
 mod build;
 mod build_many;
 mod check;
@@ -53,6 +54,8 @@ enum Command {
     Context(context::Args),
     /// List upstream branding left in an image or directory (exit 1 if any).
     Audit(audit::Args),
+    /// Write every brand's context and a docker-bake.json for BuildKit.
+    Bake(bake::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -64,6 +67,7 @@ pub fn main() -> i32 {
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
         Command::Audit(a) => a.json,
+        Command::Bake(a) => a.image.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -72,11 +76,8 @@ pub fn main() -> i32 {
         Command::Render(args) => render::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Context(args) => context::run(&cli, args),
-        Command::Audit(args) => audit::run(&cli, args).map(|clean| {
-            if !clean {
-                found = true
-            }
-        }),
+        Command::Audit(args) => audit::run(&cli, args).map(|clean| found = !clean),
+        Command::Bake(args) => bake::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),

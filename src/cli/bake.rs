@@ -1,0 +1,135 @@
+//! `whitelabel bake [--all | BRAND...] -o docker-bake.json`: the rendered
+//! (and audited) build context of every brand, as directories beside the
+//! bake file, and one bake target per brand (tags, labels, platforms), for
+//! `docker buildx bake` on BuildKit, remote or multi-node builders. Each
+//! context is also a plain `docker build` context.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::build::{ImageArgs, session};
+use super::{Cli, display};
+use crate::error::{Error, Result};
+use crate::pipeline::{self, AUDIT_LABEL, Builder, Request};
+use crate::progress::Progress;
+use crate::render::write_atomically;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Names under ./brands/ or paths to brand directories.
+    #[arg(required_unless_present = "all")]
+    pub brands: Vec<String>,
+    /// Every brand under the brands directory.
+    #[arg(long, conflicts_with = "brands")]
+    pub all: bool,
+    #[command(flatten)]
+    pub image: ImageArgs,
+    /// The bake file; the contexts go to `contexts/<brand>/` beside it.
+    #[arg(short = 'o', long = "output", value_name = "FILE", default_value = "docker-bake.json")]
+    pub output: PathBuf,
+    /// Repository of the tags [default: each brand's [image].repository].
+    #[arg(long, value_name = "REPO")]
+    pub repository: Option<String>,
+    /// Platforms to build for (repeat); [default: the base's].
+    #[arg(long = "platforms", value_name = "P")]
+    pub platforms: Vec<String>,
+    /// Write contexts even when the audit of a brand's result finds something.
+    #[arg(long)]
+    pub allow_leaks: bool,
+}
+
+/// One target of the bake file.
+#[derive(serde::Serialize)]
+struct Target {
+    context: String,
+    dockerfile: String,
+    tags: Vec<String>,
+    labels: BTreeMap<String, String>,
+    platforms: Vec<String>,
+}
+
+pub fn run(cli: &Cli, args: &Args) -> Result<()> {
+    let names = if args.all { cli.brand_names()? } else { args.brands.clone() };
+    let requests: Vec<Request> = names
+        .iter()
+        .map(|n| {
+            args.image.request(cli, n, args.repository.as_deref(), Builder::Dockerfile).map(|mut r| {
+                r.allow_leaks = args.allow_leaks;
+                r
+            })
+        })
+        .collect::<Result<_>>()?;
+    let dir = args.output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let progress = Progress::new(args.image.json);
+    let targets = session(&progress, async |daemon, cleanup| {
+        let mut targets = BTreeMap::new();
+        // Each base is imported/looked up and extracted once; then the
+        // brands render from the cache.
+        let mut done_bases: Vec<String> = Vec::new();
+        for mut req in requests {
+            if done_bases.contains(&req.base) {
+                req.base_dir = None;
+            }
+            done_bases.push(req.base.clone());
+            let base = pipeline::base_image(daemon, &req, &progress).await?;
+            let child = progress.child(&req.brand.id);
+            let mut ident = pipeline::identify(&req, &base)?;
+            let files = pipeline::base_files(daemon, &req, &base, cleanup, &child).await?;
+            let (overlay, report) = pipeline::render_checked(&req, files.tree, &child).await?;
+            if let Some(a) = &report.audit {
+                ident.labels.insert(AUDIT_LABEL.into(), pipeline::audit_label(a));
+            }
+            let tar = pipeline::context_tar(&req, &base.pinned(), &ident, &overlay, &files.manifest.meta)?;
+            let rel = format!("contexts/{}", req.brand.id);
+            unpack(&tar, &dir.join(&rel))?;
+            child.finish(format!("{} files in {rel}", overlay.files.len()));
+            let platforms = if args.platforms.is_empty() { vec![base.platform()] } else { args.platforms.clone() };
+            targets.insert(
+                target_name(&req.brand.id),
+                Target {
+                    context: rel,
+                    dockerfile: "Dockerfile".into(),
+                    tags: vec![ident.tag],
+                    labels: ident.labels,
+                    platforms,
+                },
+            );
+        }
+        Ok(targets)
+    })?;
+    let bake = serde_json::json!({
+        "group": { "default": { "targets": targets.keys().collect::<Vec<_>>() } },
+        "target": targets,
+    });
+    let text = serde_json::to_string_pretty(&bake).expect("bake file serialises");
+    write_atomically(&args.output, format!("{text}\n").as_bytes())?;
+    if args.image.json {
+        out!("{}", serde_json::json!({ "ok": true, "bake": display(&args.output), "targets": targets.len() }));
+    } else {
+        out!(
+            "Wrote {} with {} targets ({}).",
+            display(&args.output),
+            targets.len(),
+            targets.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+        out!("  build them with: docker buildx bake -f {}", display(&args.output));
+    }
+    Ok(())
+}
+
+/// Bake target names allow `[a-zA-Z0-9_-]`.
+fn target_name(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// Replaces `dir` with the context tar's contents.
+fn unpack(tar: &[u8], dir: &Path) -> Result<()> {
+    let tmp = crate::render::sibling(dir, "tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
+    tar::Archive::new(tar).unpack(&tmp).map_err(|e| Error::io("writing the context", &tmp, e))?;
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io("replacing", dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| Error::io("moving into place", dir, e))
+}
