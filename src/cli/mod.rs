@@ -13,6 +13,8 @@ mod build;
 mod check;
 mod context;
 mod render;
+mod secrets;
+mod stack;
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,10 @@ enum Command {
     Build(build::Args),
     /// Write the Dockerfile build context for any other builder.
     Context(context::Args),
+    /// Write the brand's Docker Swarm stack file, pinned to the image digest.
+    Stack(stack::Args),
+    /// Generate the brand's deployment secrets (file and, with --swarm, Docker secrets).
+    Secrets(secrets::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -56,12 +62,16 @@ pub fn main() -> i32 {
         Command::Render(a) => a.json,
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
+        Command::Stack(a) => a.json,
+        Command::Secrets(a) => a.json,
     };
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
         Command::Render(args) => render::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Context(args) => context::run(&cli, args),
+        Command::Stack(args) => stack::run(&cli, args),
+        Command::Secrets(args) => secrets::run(&cli, args),
     };
     match result {
         Ok(()) => 0,
