@@ -207,6 +207,12 @@ fn swarm_secrets_need_a_manager_and_are_created_all_or_none() {
     assert!(!file.exists());
     block_on(d.delete_secret(&taken_id)).unwrap();
 
+    // The file cannot be written once the secrets exist: they go again.
+    let o = secrets(home.path(), &[&smtp_arg[..], &["-o", "/dev/null/nexa.env"]].concat(), &env);
+    assert!(!o.status.success());
+    assert!(all_output(&o).contains("removed the 3 secret(s) this run created"), "{}", all_output(&o));
+    assert!(list().is_empty(), "all or none");
+
     // A manager: all three, with the stack's names, labelled; file written.
     let o = secrets(home.path(), &[&smtp_arg[..], &["--json"]].concat(), &env);
     let j = ok(&o);

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Cli, display};
 use crate::docker::{self, Daemon};
@@ -204,9 +205,12 @@ fn upload(
         let mut term = signal(SignalKind::terminate()).map_err(|e| Error::io("installing", "SIGTERM handler", e))?;
         let daemon = Daemon::connect().await?;
         let created: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+        // Set once no name was taken: from then on every secret with one of
+        // these names is this run's, even one whose creation was cut short.
+        let claimed = AtomicBool::new(false);
+        let names: Vec<String> = sec::ALL.iter().map(|s| s.docker_name(stack)).collect();
         let work = async {
             docker::secrets::require_manager(&daemon).await?;
-            let names: Vec<String> = sec::ALL.iter().map(|s| s.docker_name(stack)).collect();
             let taken = docker::secrets::existing(&daemon, &names).await?;
             if !taken.is_empty() {
                 return Err(Error::Docker {
@@ -219,6 +223,7 @@ fn upload(
                     ),
                 });
             }
+            claimed.store(true, Ordering::SeqCst);
             for s in sec::ALL {
                 let name = s.docker_name(stack);
                 let value = values.get(s).expect("checked: every secret has a value");
@@ -241,9 +246,11 @@ fn upload(
             Ok(()) => Ok(created),
             Err(e) => {
                 let mut left = Vec::new();
-                for (name, id) in &created {
-                    if let Err(why) = docker::secrets::remove(&daemon, id).await {
-                        left.push(format!("{name} ({why})"));
+                if claimed.load(Ordering::SeqCst) {
+                    for name in &names {
+                        if let Err(why) = docker::secrets::remove(&daemon, name).await {
+                            left.push(format!("{name} ({why})"));
+                        }
                     }
                 }
                 let undone = if left.is_empty() {
@@ -251,6 +258,9 @@ fn upload(
                 } else {
                     format!("could not remove {}: `docker secret rm` them", left.join(", "))
                 };
+                if claimed.load(Ordering::SeqCst) && left.is_empty() && !matches!(e, Error::Interrupted { .. }) {
+                    eprintln!("note: {undone}");
+                }
                 Err(match e {
                     Error::Interrupted { stage, .. } => Error::Interrupted { stage, undone },
                     other if !left.is_empty() => Error::Docker {

@@ -70,9 +70,9 @@ pub async fn create(daemon: &Daemon, name: &str, value: &[u8], labels: HashMap<S
     }
 }
 
-/// Removes a secret by ID; one already gone is fine.
-pub async fn remove(daemon: &Daemon, id: &str) -> std::result::Result<(), String> {
-    match daemon.docker.delete_secret(id).await {
+/// Removes a secret by ID or name; one already gone (or never made) is fine.
+pub async fn remove(daemon: &Daemon, id_or_name: &str) -> std::result::Result<(), String> {
+    match daemon.docker.delete_secret(id_or_name).await {
         Ok(()) => Ok(()),
         Err(e) if status(&e) == Some(404) => Ok(()),
         Err(e) => Err(short(&e)),
