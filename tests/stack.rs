@@ -457,7 +457,10 @@ done
 printf '%s args %s\n' "$role" "$*"
 printf '%s cwd %s\n' "$role" "$(pwd)"
 echo "$role done"
-exec sleep 3600
+# PID 1 ignores SIGTERM without a handler: stop at once when the daemon stops.
+trap 'exit 0' TERM INT
+sleep 3600 &
+wait
 "#;
 
 fn sha256_hex(b: &[u8]) -> String {
