@@ -84,6 +84,28 @@ pub fn yaml_double(s: &str) -> String {
     js(s, Quote::Double)
 }
 
+/// A whole YAML double-quoted scalar, quotes included, that YAML 1.1 and 1.2
+/// parsers alike read back as `s`: `"` and `\` escaped, and everything outside
+/// YAML's printable set, plus what YAML 1.1 takes for a line break (NEL, LS,
+/// PS) and the BOM, written as `\uXXXX`.
+pub fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            '\u{2028}' | '\u{2029}' | '\u{FEFF}' => out.push_str(&format!("\\u{:04X}", c as u32)),
+            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => out.push(c),
+            // What is left is below U+10000: C0/C1 controls, DEL, U+FFFE/U+FFFF.
+            c => out.push_str(&format!("\\u{:04X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
 pub fn ruby_single(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
 }
@@ -132,5 +154,14 @@ mod tests {
         assert_eq!(html(r#"Acme "Q" & <b>"#), "Acme &quot;Q&quot; &amp; &lt;b&gt;");
         assert_eq!(ruby_single("It's"), r"It\'s");
         assert_eq!(ruby_double("#{x}"), r"\#{x}");
+    }
+
+    #[test]
+    fn yaml_quoted_escapes_what_yaml_1_1_would_fold_or_refuse() {
+        assert_eq!(yaml_quoted(r#"a "b" \ c"#), r#""a \"b\" \\ c""#);
+        assert_eq!(yaml_quoted("x\ny\tz\u{7f}"), r#""x\u000Ay\u0009z\u007F""#);
+        assert_eq!(yaml_quoted("\u{85}\u{2028}\u{2029}\u{feff}"), r#""\u0085\u2028\u2029\uFEFF""#);
+        assert_eq!(yaml_quoted("Ação 😀 #x: 'y'"), "\"Ação 😀 #x: 'y'\"");
+        assert_eq!(yaml_quoted("\u{FFFF}"), r#""\uFFFF""#);
     }
 }

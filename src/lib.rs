@@ -15,6 +15,9 @@
 //!   Dockerfile context, and images assembled without a builder.
 //! - [`cache`]: base files extracted once per base image.
 //!
+//! Deployment (pure): [`stack`] writes the brand's Swarm stack file,
+//! [`secrets`] makes and keeps the secrets it references.
+//!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both ([`fleet`]: many brands at once); [`cli`] parses arguments and prints, one module per
 //! subcommand.
@@ -43,6 +46,8 @@ pub mod progress;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod secrets;
+pub mod stack;
 pub mod svg;
 pub mod template;
 pub mod tree;

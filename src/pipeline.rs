@@ -345,14 +345,35 @@ pub async fn image_files(
 pub async fn render_overlay(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report, DirTree)> {
     let stage = progress.start("render", format!("patching with {}", req.patchset.name));
     let (brand, ps, partial) = (req.brand.clone(), req.patchset.clone(), req.partial);
-    let (overlay, report, tree) = tokio::task::spawn_blocking(move || {
+    let (mut overlay, mut report, tree) = tokio::task::spawn_blocking(move || {
         render::render(&brand, &ps, &tree, render::Options { partial }).map(|(o, r)| (o, r, tree))
     })
     .await
     .map_err(|e| Error::usage(format!("the render step panicked: {e}"), "report this as a bug"))??;
+    add_env_wrapper(&req.patchset, &mut overlay, &mut report);
     let t = &report.totals;
     stage.done(format!("{} files changed, {} added, {} replacements", t.files_changed, t.files_added, t.replacements));
     Ok((overlay, report, tree))
+}
+
+/// Every image carries the entrypoint wrapper the stack files run
+/// (`sh <wrapper> <command>`: secrets from `X_FILE`); the image's own
+/// entrypoint is unchanged, so it behaves as the stock one unless asked.
+fn add_env_wrapper(ps: &PatchSet, overlay: &mut Overlay, report: &mut Report) {
+    use crate::docker::entrypoint::{ENTRYPOINT_PATH, ENTRYPOINT_SH};
+    let Some(rel) = ENTRYPOINT_PATH.strip_prefix(&format!("{}/", ps.root)) else { return };
+    overlay.files.insert(rel.to_string(), ENTRYPOINT_SH.as_bytes().to_vec());
+    report.files.push(crate::report::FileReport {
+        path: rel.to_string(),
+        change: crate::report::Change::Added,
+        rules: vec!["entrypoint-wrapper".into()],
+        replacements: 0,
+        bytes_before: 0,
+        bytes_after: ENTRYPOINT_SH.len() as u64,
+    });
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
+    report.totals.files_added += 1;
+    report.totals.bytes_after += ENTRYPOINT_SH.len() as u64;
 }
 
 /// Renders, then audits the result and stops on findings (unless leaks are

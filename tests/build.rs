@@ -22,10 +22,13 @@ fn unique(name: &str) -> String {
     format!("whitelabel-test/{name}-{}", std::process::id())
 }
 
-/// The overlay `render` writes for nexa over the fixture tree.
+/// What a build adds for nexa over the fixture tree: the overlay `render`
+/// writes, plus the entrypoint wrapper every image carries.
 fn rendered() -> (tempfile::TempDir, std::collections::BTreeMap<String, Vec<u8>>) {
     let (tmp, dir, _) = render(&nexa(), &fixture(), &[]);
-    let f = files(&dir);
+    let mut f = files(&dir);
+    let wrapper = whitelabel::docker::entrypoint::ENTRYPOINT_PATH.strip_prefix("/app/").unwrap();
+    f.insert(wrapper.to_string(), whitelabel::docker::entrypoint::ENTRYPOINT_SH.as_bytes().to_vec());
     (tmp, f)
 }
 

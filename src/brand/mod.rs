@@ -2,6 +2,7 @@
 //! validates all of it (the `check` command) and yields a [`Brand`] whose
 //! values are safe to hand to the patch engine.
 
+pub mod edition;
 mod files;
 mod mail;
 mod schema;
@@ -24,6 +25,10 @@ const MAX_NAME_CHARS: usize = 64;
 /// WCAG ratio below which white text on the primary color is unreadable.
 pub const MIN_CONTRAST: f64 = 3.0;
 pub const DEFAULT_BASE: &str = "chatwoot/chatwoot:v3.15.0";
+/// The external overlay network Traefik shares when `[stack] network` is unset.
+pub const DEFAULT_NETWORK: &str = "minha_rede";
+pub const DEFAULT_SMTP_PORT: u16 = 587;
+const MAX_STACK_NAME: usize = 32;
 
 #[derive(Debug)]
 pub struct Brand {
@@ -92,6 +97,19 @@ pub struct Image {
 #[derive(Debug)]
 pub struct Stack {
     pub domain: String,
+    /// `[stack] name` when set; see [`Brand::stack_name`] for the default.
+    pub name: Option<String>,
+    pub network: String,
+    pub smtp: Smtp,
+}
+
+/// The mail server, as the stack's environment gives it to Chatwoot (the
+/// password is a Docker secret, never here).
+#[derive(Debug)]
+pub struct Smtp {
+    pub address: Option<String>,
+    pub port: u16,
+    pub username: Option<String>,
 }
 
 /// Turns the `<BRAND>` argument into a pack directory: a path when it names
@@ -373,6 +391,7 @@ impl Brand {
         if !domain.is_empty() && !is_hostname(&domain) {
             c.problem("stack.domain", format!("\"{domain}\" is not a host name"), "use a name like chat.acme.example");
         }
+        let stack = stack_settings(&mut c, &raw.stack, domain);
 
         if !c.problems.is_empty() {
             return Err(invalid(c.problems));
@@ -394,7 +413,7 @@ impl Brand {
             mail: Mail { sender, sender_name, sender_address, layout_rel, layout },
             links,
             image: Image { repository, base },
-            stack: Stack { domain },
+            stack,
             digest,
             notes,
         })
@@ -429,6 +448,97 @@ impl Brand {
         };
         Some(v.clone())
     }
+
+    /// The prefix of every Docker name in the brand's stack (services,
+    /// volumes, secrets, Traefik routers): `[stack] name`, else the pack
+    /// directory name when that fits Docker and Traefik names.
+    pub fn stack_name(&self) -> Result<String> {
+        if let Some(name) = &self.stack.name {
+            return Ok(name.clone());
+        }
+        if is_stack_name(&self.id) {
+            return Ok(self.id.clone());
+        }
+        Err(Error::InvalidBrand {
+            pack: self.pack.root().to_path_buf(),
+            problems: vec![Problem::new(
+                self.pack.root().join(BRAND_FILE),
+                Some("stack.name".to_string()),
+                format!(
+                    "is not set, and the pack directory name \"{}\" cannot prefix Docker and Traefik names",
+                    self.id
+                ),
+                format!("add `name = \"acme\"` under [stack]: {STACK_NAME_RULE}"),
+            )],
+        })
+    }
+}
+
+const STACK_NAME_RULE: &str = "lower-case letters, digits and `-`, starting with a letter, at most 32 characters";
+
+/// `[stack]` beyond the domain: names, network, mail server.
+fn stack_settings(c: &mut Checker, raw: &schema::RawStack, domain: String) -> Stack {
+    let name = raw.name.as_ref().map(|n| n.trim().to_string());
+    if let Some(n) = &name
+        && !is_stack_name(n)
+    {
+        c.problem("stack.name", format!("\"{n}\" cannot prefix Docker and Traefik names"), STACK_NAME_RULE);
+    }
+    let network = raw.network.as_deref().map(str::trim).unwrap_or(DEFAULT_NETWORK).to_string();
+    if !is_network_name(&network) {
+        c.problem(
+            "stack.network",
+            format!("\"{network}\" is not a Docker network name"),
+            "use letters, digits, `_`, `.` and `-`, starting with a letter or digit (e.g. minha_rede)",
+        );
+    }
+    let address = raw.smtp_address.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_string);
+    if let Some(a) = &address
+        && !is_hostname(a)
+    {
+        c.problem(
+            "stack.smtp_address",
+            format!("\"{a}\" is not a host name"),
+            "use the mail server's host name, e.g. smtp.acme.example",
+        );
+    }
+    let port = match raw.smtp_port {
+        None => DEFAULT_SMTP_PORT,
+        Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).unwrap_or_else(|| {
+            c.problem("stack.smtp_port", format!("{p} is not a TCP port"), "use a port between 1 and 65535, e.g. 587");
+            DEFAULT_SMTP_PORT
+        }),
+    };
+    let username = raw.smtp_username.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
+    if let Some(u) = &username
+        && (u.chars().count() > 254 || u.chars().any(char::is_control))
+    {
+        c.problem(
+            "stack.smtp_username",
+            "is longer than 254 characters or contains control characters",
+            "write the user name your mail provider gave you, on one line",
+        );
+    }
+    Stack { domain, name, network, smtp: Smtp { address, port, username } }
+}
+
+/// A DNS label that also fits Docker object names and Traefik router names
+/// once a suffix like `-app` or `_postgres_password` is added: no `_` (the
+/// separator), no `.` (Traefik label paths), no upper case.
+pub fn is_stack_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=MAX_STACK_NAME).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'-'
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// Docker's network name grammar, bounded.
+fn is_network_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=64).contains(&b.len())
+        && b[0].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
 }
 
 /// `data:image/svg+xml,` with everything but unreserved characters
@@ -538,5 +648,17 @@ mod tests {
         assert!(!is_locale("Portuguese") && !is_locale(""));
         assert!(is_hostname("chatwoot.nexateam.com.br"));
         assert!(!is_hostname("localhost") && !is_hostname("a..b"));
+    }
+
+    #[test]
+    fn stack_and_network_names() {
+        assert!(is_stack_name("nexa") && is_stack_name("acme-2") && is_stack_name("a"));
+        for bad in ["", "Nexa", "a_b", "a.b", "-a", "a-", "1a", "a b", &"a".repeat(33)] {
+            assert!(!is_stack_name(bad), "{bad:?}");
+        }
+        assert!(is_network_name("minha_rede") && is_network_name("traefik-public") && is_network_name("net.1"));
+        for bad in ["", "_x", "a b", "a/b", "a\"b", &"a".repeat(65)] {
+            assert!(!is_network_name(bad), "{bad:?}");
+        }
     }
 }

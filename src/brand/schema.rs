@@ -82,4 +82,11 @@ pub struct RawImage {
 #[serde(deny_unknown_fields)]
 pub struct RawStack {
     pub domain: Option<String>,
+    /// Prefix of the stack's Docker names; default: the pack directory name.
+    pub name: Option<String>,
+    /// The external overlay network Traefik shares; default `minha_rede`.
+    pub network: Option<String>,
+    pub smtp_address: Option<String>,
+    pub smtp_port: Option<i64>,
+    pub smtp_username: Option<String>,
 }

@@ -142,6 +142,10 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         return Err(Error::usage("--digest-file records a pushed image", "add --push, or drop --digest-file"));
     }
     let progress = Progress::new(args.image.json);
+    let warnings: Vec<String> = crate::brand::edition::enterprise_warning(&req.base).into_iter().collect();
+    for w in &warnings {
+        progress.note(format!("warning: {w}"));
+    }
     let outcome = session(&progress, async |daemon, cleanup| pipeline::build(daemon, &req, cleanup, &progress).await)?;
     let digest_file = args.digest_file.clone().unwrap_or_else(|| cli.digest_file(&req.brand.id));
     if let Some(pushed) = &outcome.pushed {
@@ -158,6 +162,7 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         v["ok"] = true.into();
         v["brand"] = req.brand.id.clone().into();
         v["stages"] = serde_json::to_value(&stages).expect("stages serialise");
+        v["warnings"] = serde_json::to_value(&warnings).expect("warnings serialise");
         v["seconds"] = total.into();
         if let Some(r) = &outcome.report {
             v["render"] = serde_json::to_value(&r.totals).expect("totals serialise");

@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         ));
     }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let requests = names
+    let requests: Vec<(String, Result<crate::pipeline::Request>)> = names
         .iter()
         .map(|n| {
             let req = args.image.request(cli, n, args.repository.as_deref(), args.builder).map(|mut r| {
@@ -48,6 +48,16 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         })
         .collect();
     let progress = Progress::new(args.image.json);
+    let mut warned: Vec<String> = Vec::new();
+    for (_, r) in requests.iter() {
+        if let Ok(r) = r
+            && let Some(w) = crate::brand::edition::enterprise_warning(&r.base)
+            && !warned.contains(&w)
+        {
+            progress.note(format!("warning: {w}"));
+            warned.push(w);
+        }
+    }
     let runs = session(&progress, async |daemon, cleanup| {
         Ok(fleet::build_all(daemon, requests, jobs, DAEMON_OPS, cleanup, &progress).await)
     })?;

@@ -16,6 +16,8 @@ mod build_many;
 mod check;
 mod context;
 mod render;
+mod secrets;
+mod stack;
 
 use std::path::{Path, PathBuf};
 
@@ -56,6 +58,10 @@ enum Command {
     Audit(audit::Args),
     /// Write every brand's context and a docker-bake.json for BuildKit.
     Bake(bake::Args),
+    /// Write the brand's Docker Swarm stack file, pinned to the image digest.
+    Stack(stack::Args),
+    /// Generate the brand's deployment secrets (file and, with --swarm, Docker secrets).
+    Secrets(secrets::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -68,6 +74,8 @@ pub fn main() -> i32 {
         Command::Context(a) => a.image.json,
         Command::Audit(a) => a.json,
         Command::Bake(a) => a.image.json,
+        Command::Stack(a) => a.json,
+        Command::Secrets(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -78,6 +86,8 @@ pub fn main() -> i32 {
         Command::Context(args) => context::run(&cli, args),
         Command::Audit(args) => audit::run(&cli, args).map(|clean| found = !clean),
         Command::Bake(args) => bake::run(&cli, args),
+        Command::Stack(args) => stack::run(&cli, args),
+        Command::Secrets(args) => secrets::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),

@@ -6,17 +6,21 @@
 //! - [`import`]: an extracted app tree as a base image (`--base-dir`);
 //! - [`build`]: a Dockerfile build from a context tar;
 //! - [`load`]: load an assembled image archive;
-//! - [`push`]: registry credentials, the pre-flight check and the push.
+//! - [`push`]: registry credentials, the pre-flight check and the push;
+//! - [`secrets`]: Docker secrets on a swarm manager;
+//! - [`entrypoint`]: the wrapper script the image runs (exports secrets from files).
 //!
 //! The daemon is reached as the docker CLI does it: `DOCKER_HOST`
 //! (`unix://` or `tcp://`), else `/var/run/docker.sock`.
 
 pub mod base;
 pub mod build;
+pub mod entrypoint;
 pub mod extract;
 pub mod import;
 pub mod load;
 pub mod push;
+pub mod secrets;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

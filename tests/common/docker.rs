@@ -260,6 +260,106 @@ impl PrivateDaemon {
     }
 }
 
+impl PrivateDaemon {
+    /// Makes this daemon a single-node swarm manager. Only ever on a private
+    /// daemon: the shared one must never join a swarm. Its network namespace
+    /// starts with the loopback down, and swarm needs an address to listen on.
+    pub fn init_swarm(&self) {
+        let pid = self.child.id().to_string();
+        let o = Command::new("nsenter")
+            .args(["--target", &pid, "--net", "ip", "link", "set", "lo", "up"])
+            .output()
+            .expect("nsenter (util-linux) and ip (iproute2) are needed");
+        assert!(o.status.success(), "bringing lo up: {}", String::from_utf8_lossy(&o.stderr));
+        let req = bollard::models::SwarmInitRequest {
+            listen_addr: Some("127.0.0.1:2377".into()),
+            advertise_addr: Some("127.0.0.1".into()),
+            ..Default::default()
+        };
+        block_on(self.client().init_swarm(req)).expect("swarm init on the private daemon");
+    }
+
+    /// The dockerd process, e.g. for `nsenter --target` into its network.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// Debian's static busybox (`apt-get install busybox-static`; `.ci/run`
+/// installs it): the shell of the tiny images the tests run.
+pub fn busybox() -> PathBuf {
+    let path = PathBuf::from("/bin/busybox");
+    let elf = std::fs::read(&path).unwrap_or_default();
+    // A static ELF has no PT_INTERP (type 3) program header.
+    let is_static = elf.len() > 64 && elf.starts_with(b"\x7fELF") && elf[4] == 2 && {
+        let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+        let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+        (0..u16_at(0x38)).all(|i| {
+            let o = phoff + i * u16_at(0x36);
+            elf.get(o..o + 4).is_some_and(|t| u32::from_le_bytes(t.try_into().unwrap()) != 3)
+        })
+    };
+    assert!(is_static, "these tests need a static busybox at /bin/busybox: apt-get install busybox-static");
+    path
+}
+
+/// A root filesystem like Alpine's userland: busybox with a symlink per
+/// applet in /bin (sh, cat, id, ...), plus `files` as (path, bytes, mode).
+pub fn busybox_rootfs(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let bb = busybox();
+    let list = Command::new(&bb).arg("--list").output().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let dir = |b: &mut tar::Builder<Vec<u8>>, p: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        b.append_data(&mut h, p, std::io::empty()).unwrap();
+    };
+    for d in ["bin", "tmp", "app"] {
+        dir(&mut b, d);
+    }
+    let mut h = tar::Header::new_gnu();
+    let data = std::fs::read(&bb).unwrap();
+    h.set_mode(0o755);
+    h.set_size(data.len() as u64);
+    b.append_data(&mut h, "bin/busybox", &data[..]).unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines().filter(|a| !a.is_empty() && *a != "busybox") {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_mode(0o777);
+        h.set_size(0);
+        b.append_link(&mut h, format!("bin/{applet}"), "busybox").unwrap();
+    }
+    for (path, data, mode) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(*mode);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, path.trim_start_matches('/'), *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// Imports a root filesystem tar into `d` as `reference`, with Dockerfile
+/// `changes` (`WORKDIR /app`, `ENV ...`); returns the image ID.
+pub fn import_rootfs(d: &Docker, rootfs: Vec<u8>, reference: &str, changes: &[&str]) -> String {
+    let (repo, tag) = reference.rsplit_once(':').unwrap();
+    block_on(async {
+        let opts = bollard::query_parameters::CreateImageOptions {
+            from_src: Some("-".into()),
+            repo: Some(repo.into()),
+            tag: Some(tag.into()),
+            changes: changes.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        };
+        let mut s = d.create_image(Some(opts), Some(bollard::body_full(rootfs.into())), None);
+        while let Some(item) = s.next().await {
+            item.expect("importing a busybox root filesystem");
+        }
+    });
+    block_on(d.inspect_image(reference)).unwrap().id.unwrap()
+}
+
 impl Drop for PrivateDaemon {
     fn drop(&mut self) {
         unsafe {
