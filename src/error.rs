@@ -70,6 +70,10 @@ pub enum Error {
     #[error("{action}: {message} (fix: {fix})")]
     Docker { action: String, message: String, fix: String },
 
+    /// PostgreSQL or Redis refused or failed (`target` never holds a password).
+    #[error("{action} {target}: {message} (fix: {fix})")]
+    Service { action: String, target: String, message: String, fix: String },
+
     /// Ctrl-C or SIGTERM; what the run had started was undone.
     #[error("interrupted during {stage}; {undone}")]
     Interrupted { stage: String, undone: String },

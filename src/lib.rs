@@ -14,6 +14,9 @@
 //!   Dockerfile context, and images assembled without a builder.
 //! - [`cache`]: base files extracted once per base image.
 //!
+//! A running install: [`installation`] (the branding rows, pure) and
+//! [`config_db`] (PostgreSQL and Redis) for `apply-config`.
+//!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both; [`cli`] parses arguments and prints, one module per
 //! subcommand.
@@ -27,6 +30,7 @@ pub mod cache;
 pub mod cli;
 pub mod color;
 pub mod compress;
+pub mod config_db;
 pub mod context;
 pub mod docker;
 pub mod edits;
@@ -34,6 +38,7 @@ pub mod error;
 pub mod escape;
 pub mod icon;
 pub mod identity;
+pub mod installation;
 pub mod patchset;
 pub mod pipeline;
 pub mod progress;

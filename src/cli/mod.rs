@@ -9,6 +9,7 @@ macro_rules! out {
     }};
 }
 
+mod apply_config;
 mod build;
 mod check;
 mod context;
@@ -46,6 +47,8 @@ enum Command {
     Build(build::Args),
     /// Write the Dockerfile build context for any other builder.
     Context(context::Args),
+    /// Brand an existing install's database rows (installation_configs) and clear their cache.
+    ApplyConfig(apply_config::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -56,12 +59,14 @@ pub fn main() -> i32 {
         Command::Render(a) => a.json,
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
+        Command::ApplyConfig(a) => a.json,
     };
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
         Command::Render(args) => render::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Context(args) => context::run(&cli, args),
+        Command::ApplyConfig(args) => apply_config::run(&cli, args),
     };
     match result {
         Ok(()) => 0,
