@@ -399,6 +399,32 @@ mod tests {
         Value::Text(s.to_string())
     }
 
+    /// BRANDING_KEYS, NEW_ROW_LOCKED and DISPLAY_MANIFEST say what upstream's
+    /// config/installation_config.yml says (the fixture copy, and the real
+    /// file when shared/ is beside the checkout).
+    #[test]
+    fn constants_match_upstream_installation_config() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = [
+            root.join("tests/fixtures/chatwoot-v3.15.0/config/installation_config.yml"),
+            root.join("../shared/chatwoot-v3.15.0/config/installation_config.yml"),
+        ];
+        for file in files.iter().filter(|f| f.is_file()) {
+            let docs = yaml_rust2::YamlLoader::load_from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            let entries = docs[0].as_vec().unwrap();
+            let names: Vec<&str> = entries.iter().map(|e| e["name"].as_str().unwrap()).collect();
+            let at: Vec<usize> = BRANDING_KEYS.iter().map(|k| names.iter().position(|n| n == k).unwrap()).collect();
+            assert!(at.windows(2).all(|w| w[0] < w[1]), "{}: branding keys out of order", file.display());
+            for &i in &at {
+                let locked = entries[i]["locked"].as_bool().unwrap_or(true);
+                assert_eq!(locked, NEW_ROW_LOCKED, "{}: {}", file.display(), names[i]);
+            }
+            let manifest = &entries[at[9]];
+            assert_eq!(manifest["value"].as_bool(), Some(DISPLAY_MANIFEST));
+            assert_eq!(manifest["type"].as_str(), Some("boolean"));
+        }
+    }
+
     #[test]
     fn encodes_like_rails_dumps() {
         assert_eq!(
