@@ -367,7 +367,7 @@ fn a_connection_killed_midway_leaves_everything_as_it_was() {
         .unwrap();
     install.seed_cache("Chatwoot");
     let (before, cache) = (install.snapshot(), install.cache());
-    let child = Command::new(env!("CARGO_BIN_EXE_whitelabel"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_whitelabel"))
         .current_dir(repo())
         .args(["apply-config", "nexa", "--redis-url", &install.redis_url])
         .env("WHITELABEL_DATABASE_URL", &install.url)
@@ -388,6 +388,10 @@ fn a_connection_killed_midway_leaves_everything_as_it_was() {
             .unwrap();
         if let Some(r) = rows.first() {
             break r.get::<_, i32>(0);
+        }
+        if child.try_wait().unwrap().is_some() {
+            let o = child.wait_with_output().unwrap();
+            panic!("apply-config ended before the 5th row:\n{}\n{}", stdout(&o), stderr(&o));
         }
         assert!(started.elapsed() < Duration::from_secs(30), "apply-config never reached the 5th row");
         std::thread::sleep(Duration::from_millis(20));
