@@ -81,6 +81,9 @@ pub enum Error {
     /// JSON of `build --all`): exit 1, with one summary line for people.
     #[error("{0}")]
     Reported(String),
+    /// PostgreSQL or Redis refused or failed (`target` never holds a password).
+    #[error("{action} {target}: {message} (fix: {fix})")]
+    Service { action: String, target: String, message: String, fix: String },
 
     /// Ctrl-C or SIGTERM; what the run had started was undone.
     #[error("interrupted during {stage}; {undone}")]

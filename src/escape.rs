@@ -80,30 +80,34 @@ pub fn html(s: &str) -> String {
 }
 
 /// Inside a YAML double-quoted scalar (the JSON escapes are valid there).
+/// The body of a YAML double-quoted scalar that YAML 1.1 and 1.2 parsers
+/// (libyaml/Psych included) read back as `s`: `"` and `\` escaped, and
+/// everything outside libyaml's printable set, plus what YAML 1.1 takes for a
+/// line break (NEL, LS, PS) and the BOM, written as an escape.
 pub fn yaml_double(s: &str) -> String {
-    js(s, Quote::Double)
-}
-
-/// A whole YAML double-quoted scalar, quotes included, that YAML 1.1 and 1.2
-/// parsers alike read back as `s`: `"` and `\` escaped, and everything outside
-/// YAML's printable set, plus what YAML 1.1 takes for a line break (NEL, LS,
-/// PS) and the BOM, written as `\uXXXX`.
-pub fn yaml_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            '\u{2028}' | '\u{2029}' | '\u{FEFF}' => out.push_str(&format!("\\u{:04X}", c as u32)),
-            '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => out.push(c),
-            // What is left is below U+10000: C0/C1 controls, DEL, U+FFFE/U+FFFF.
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if yaml_printable(c) => out.push(c),
             c => out.push_str(&format!("\\u{:04X}", c as u32)),
         }
     }
-    out.push('"');
     out
+}
+
+/// libyaml's IS_PRINTABLE minus the line breaks NEL, LS and PS (and the BOM).
+fn yaml_printable(c: char) -> bool {
+    matches!(c as u32, 0x20..=0x7E | 0xA0..=0x2027 | 0x202A..=0xD7FF | 0xE000..=0xFEFE | 0xFF00..=0xFFFD | 0x10000..)
+}
+
+/// A whole YAML double-quoted scalar, quotes included (see [`yaml_double`]).
+pub fn yaml_quoted(s: &str) -> String {
+    format!("\"{}\"", yaml_double(s))
 }
 
 pub fn ruby_single(s: &str) -> String {
@@ -159,7 +163,7 @@ mod tests {
     #[test]
     fn yaml_quoted_escapes_what_yaml_1_1_would_fold_or_refuse() {
         assert_eq!(yaml_quoted(r#"a "b" \ c"#), r#""a \"b\" \\ c""#);
-        assert_eq!(yaml_quoted("x\ny\tz\u{7f}"), r#""x\u000Ay\u0009z\u007F""#);
+        assert_eq!(yaml_quoted("x\ny\tz\u{7f}"), r#""x\ny\tz\u007F""#);
         assert_eq!(yaml_quoted("\u{85}\u{2028}\u{2029}\u{feff}"), r#""\u0085\u2028\u2029\uFEFF""#);
         assert_eq!(yaml_quoted("Ação 😀 #x: 'y'"), "\"Ação 😀 #x: 'y'\"");
         assert_eq!(yaml_quoted("\u{FFFF}"), r#""\uFFFF""#);

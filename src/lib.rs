@@ -17,6 +17,8 @@
 //!
 //! Deployment (pure): [`stack`] writes the brand's Swarm stack file,
 //! [`secrets`] makes and keeps the secrets it references.
+//! A running install: [`installation`] (the branding rows, pure) and
+//! [`config_db`] (PostgreSQL and Redis) for `apply-config`.
 //!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both ([`fleet`]: many brands at once); [`cli`] parses arguments and prints, one module per
@@ -32,6 +34,7 @@ pub mod cache;
 pub mod cli;
 pub mod color;
 pub mod compress;
+pub mod config_db;
 pub mod context;
 pub mod docker;
 pub mod edits;
@@ -40,6 +43,7 @@ pub mod escape;
 pub mod fleet;
 pub mod icon;
 pub mod identity;
+pub mod installation;
 pub mod patchset;
 pub mod pipeline;
 pub mod progress;

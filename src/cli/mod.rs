@@ -9,6 +9,7 @@ macro_rules! out {
     }};
 }
 
+mod apply_config;
 mod audit;
 mod bake;
 mod build;
@@ -62,6 +63,8 @@ enum Command {
     Stack(stack::Args),
     /// Generate the brand's deployment secrets (file and, with --swarm, Docker secrets).
     Secrets(secrets::Args),
+    /// Brand an existing install's database rows (installation_configs) and clear their cache.
+    ApplyConfig(apply_config::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -76,6 +79,7 @@ pub fn main() -> i32 {
         Command::Bake(a) => a.image.json,
         Command::Stack(a) => a.json,
         Command::Secrets(a) => a.json,
+        Command::ApplyConfig(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -88,6 +92,7 @@ pub fn main() -> i32 {
         Command::Bake(args) => bake::run(&cli, args),
         Command::Stack(args) => stack::run(&cli, args),
         Command::Secrets(args) => secrets::run(&cli, args),
+        Command::ApplyConfig(args) => apply_config::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),
