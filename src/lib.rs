@@ -13,6 +13,7 @@
 //! - [`archive`], [`context`], [`assemble`]: deterministic tars, the
 //!   Dockerfile context, and images assembled without a builder.
 //! - [`cache`]: base files extracted once per base image.
+//! - [`preview`]: a contact sheet of the brand (PNG or HTML).
 //!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both; [`cli`] parses arguments and prints, one module per
@@ -36,6 +37,7 @@ pub mod icon;
 pub mod identity;
 pub mod patchset;
 pub mod pipeline;
+pub mod preview;
 pub mod progress;
 pub mod render;
 pub mod report;

@@ -12,6 +12,7 @@ macro_rules! out {
 mod build;
 mod check;
 mod context;
+mod preview;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,8 @@ enum Command {
     Build(build::Args),
     /// Write the Dockerfile build context for any other builder.
     Context(context::Args),
+    /// Draw a contact sheet of the brand (PNG, or HTML with --html).
+    Preview(preview::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -56,12 +59,14 @@ pub fn main() -> i32 {
         Command::Render(a) => a.json,
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
+        Command::Preview(a) => a.json,
     };
     let result = match &cli.command {
         Command::Check(args) => check::run(&cli, args),
         Command::Render(args) => render::run(&cli, args),
         Command::Build(args) => build::run(&cli, args),
         Command::Context(args) => context::run(&cli, args),
+        Command::Preview(args) => preview::run(&cli, args),
     };
     match result {
         Ok(()) => 0,
