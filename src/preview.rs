@@ -12,6 +12,7 @@
 mod mail;
 mod strings;
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -422,17 +423,11 @@ impl<'a> Preview<'a> {
         // One group per icon family (favicon, apple, android, ms…), largest
         // family first; inside a group, bottom-left skyline packing, largest
         // icon first, so the small icons fill the room beside the large ones.
-        let mut groups: BTreeMap<String, Vec<&Icon>> = BTreeMap::new();
-        for icon in &self.icons {
-            groups.entry(family(icon.name())).or_default().push(icon);
-        }
-        let mut groups: Vec<(String, Vec<&Icon>)> = groups.into_iter().collect();
-        groups.sort_by_key(|(name, icons)| (std::cmp::Reverse(icons.iter().map(|i| i.height).max()), name.clone()));
+        let groups = icon_groups(&self.icons);
         let pad = 8;
         let (cgap, rgap) = (18, 20);
         for (name, icons) in &groups {
-            let files: usize =
-                icons.iter().filter(|i| i.frame.is_none_or(|(n, _)| n == 1)).map(|i| i.paths.len()).sum();
+            let files = group_files(icons);
             s.raw(&format!(
                 r#"<text x="{MARGIN}" y="{}" font-family="sans-serif" font-size="13" fill="{MUTED}"><tspan font-weight="bold" fill="{INK}">{}</tspan>  {} images, {files} files</text>"#,
                 y + 13,
@@ -600,6 +595,7 @@ impl<'a> Preview<'a> {
              .logo .art svg{{max-width:100%;max-height:100%;width:auto;height:auto}}\n\
              .swatches{{display:grid;grid-template-columns:repeat(auto-fill,minmax(84px,1fr));gap:8px}}\n\
              .swatch .chip{{height:92px;border-radius:8px;display:flex;align-items:flex-end;justify-content:space-between;padding:0 10px 8px;box-sizing:border-box;font-weight:bold;font-size:20px}}\n\
+             h3{{margin:18px 0 8px;font-size:13px;font-weight:normal}}\n\
              .icons{{display:flex;flex-wrap:wrap;gap:22px 18px;align-items:flex-start}}\n\
              figure{{margin:0;text-align:center}} figure .tile{{display:inline-block;padding:8px;background:{TILE};border-radius:4px;line-height:0}}\n\
              figure img{{image-rendering:pixelated}} figcaption{{font-family:'DejaVu Sans Mono',monospace;font-size:10px}}\n\
@@ -652,9 +648,16 @@ impl<'a> Preview<'a> {
             self.icons.len(),
             self.icon_files
         ));
-        for icon in &self.icons {
-            let (l1, l2) = icon.caption();
+        for (name, icons) in icon_groups(&self.icons) {
             o.push_str(&format!(
+                "</div>\n<h3><b>{}</b> <span class=\"muted\">{} images, {} files</span></h3>\n<div class=\"icons\">\n",
+                h(&name),
+                icons.len(),
+                group_files(&icons)
+            ));
+            for icon in &icons {
+                let (l1, l2) = icon.caption();
+                o.push_str(&format!(
                 "<figure title=\"{}\"><span class=\"tile\"><img alt=\"{}\" width=\"{}\" height=\"{}\" src=\"data:image/png;base64,{}\"></span><figcaption>{}<br>{}</figcaption></figure>\n",
                 h(&icon.paths.join("\n")),
                 h(icon.name()),
@@ -664,6 +667,7 @@ impl<'a> Preview<'a> {
                 h(&l1),
                 h(&l2)
             ));
+            }
         }
         o.push_str("</div>\n");
 
@@ -758,6 +762,24 @@ impl Sheet {
     }
 }
 
+/// The icons by family, in the order `icons()` returns them (display order).
+fn icon_groups(icons: &[Icon]) -> Vec<(String, Vec<&Icon>)> {
+    let mut groups: Vec<(String, Vec<&Icon>)> = Vec::new();
+    for icon in icons {
+        let name = family(icon.name());
+        match groups.last_mut() {
+            Some((last, members)) if *last == name => members.push(icon),
+            _ => groups.push((name, vec![icon])),
+        }
+    }
+    groups
+}
+
+/// How many overlay files a group's images come from (an ICO once).
+fn group_files(icons: &[&Icon]) -> usize {
+    icons.iter().filter(|i| i.frame.is_none_or(|(n, _)| n == 1)).map(|i| i.paths.len()).sum()
+}
+
 /// The family of an icon file: its name up to the first `-`, `_` or `.`
 /// (`favicon-badge-16x16.png` → `favicon`).
 fn family(name: &str) -> String {
@@ -832,7 +854,16 @@ fn icons(overlay: &Overlay) -> Result<(Vec<Icon>, usize)> {
             });
         }
     }
-    out.sort_by(|a, b| (b.height, b.width, a.name(), a.frame).cmp(&(a.height, a.width, b.name(), b.frame)));
+    // Display order: families by their largest icon, then largest first.
+    let mut largest: BTreeMap<String, u32> = BTreeMap::new();
+    for i in &out {
+        let e = largest.entry(family(i.name())).or_default();
+        *e = (*e).max(i.height);
+    }
+    out.sort_by_cached_key(|i| {
+        let f = family(i.name());
+        (Reverse(largest[&f]), f, Reverse(i.height), Reverse(i.width), i.name().to_string(), i.frame)
+    });
     Ok((out, files))
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::build::session;
-use super::{Cli, display};
+use super::{Cli, display, human_bytes};
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Builder, Request};
 use crate::preview::{Fonts, Preview};
@@ -50,6 +50,13 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let progress = Progress::new(args.json);
     let (overlay, report) = match &args.base_dir {
         Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Error::usage(
+                    format!("--base-dir {} is not a directory", display(dir)),
+                    "pass the extracted /app tree of the base image (e.g. tests/fixtures/chatwoot-v3.15.0), \
+                     or drop --base-dir to read the base image through Docker",
+                ));
+            }
             let tree = DirTree::open(dir, &patchset.extract)?;
             let stage = progress.start("render", format!("patching with {}", patchset.name));
             let rendered = render::render(&brand, &patchset, &tree, Options { partial: false })?;
@@ -93,8 +100,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             "output": display(&args.output),
             "format": if args.html { "html" } else { "png" },
             "bytes": bytes.len(),
-            "width": w,
-            "height": h,
+            "width": (!args.html).then_some(w),
+            "height": (!args.html).then_some(h),
             "icons": preview.icons.len(),
             "icon_files": preview.icon_files,
             "strings": preview.strings,
@@ -102,9 +109,9 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         });
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
-        let what = if args.html { "page for" } else { "px," };
+        let what = if args.html { format!("{} page", human_bytes(bytes.len() as u64)) } else { format!("{w}×{h} px") };
         out!(
-            "Wrote {} ({w}×{h} {what} {} icons from {} files, {} UI strings) for {}",
+            "Wrote {} ({what}, {} icons from {} files, {} UI strings) for {}",
             display(&args.output),
             preview.icons.len(),
             preview.icon_files,

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::render::Overlay;
 use crate::scan::yaml::{self, Style};
 
-/// Longest string shown, in characters.
-const MAX_CHARS: usize = 48;
+/// How many characters a string shown may have besides the name.
+const MAX_EXTRA_CHARS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UiString {
@@ -87,7 +87,8 @@ pub fn find(overlay: &Overlay, name: &str, locale: &str, max: usize) -> Vec<UiSt
 /// A short, plain UI string showing the name: not the bare name, no markup,
 /// links, placeholders or line breaks around it.
 fn shows_name(text: &str, name: &str) -> bool {
-    if name.is_empty() || !text.contains(name) || text.trim() == name || text.chars().count() > MAX_CHARS {
+    let too_long = text.chars().count() > name.chars().count() + MAX_EXTRA_CHARS;
+    if name.is_empty() || !text.contains(name) || text.trim() == name || too_long {
         return false;
     }
     let rest = text.replace(name, " ");
