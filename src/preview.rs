@@ -644,32 +644,33 @@ impl<'a> Preview<'a> {
         o.push_str("</div>\n");
 
         o.push_str(&format!(
-            "<h2>Icons</h2>\n<p class=\"note\">{} distinct images at 1:1 from {} PNG / ICO files of the overlay (identical files shown once)</p>\n<div class=\"icons\">\n",
+            "<h2>Icons</h2>\n<p class=\"note\">{} distinct images at 1:1 from {} PNG / ICO files of the overlay (identical files shown once)</p>\n",
             self.icons.len(),
             self.icon_files
         ));
         for (name, icons) in icon_groups(&self.icons) {
             o.push_str(&format!(
-                "</div>\n<h3><b>{}</b> <span class=\"muted\">{} images, {} files</span></h3>\n<div class=\"icons\">\n",
+                "<h3><b>{}</b> <span class=\"muted\">{} images, {} files</span></h3>\n<div class=\"icons\">\n",
                 h(&name),
                 icons.len(),
                 group_files(&icons)
             ));
             for icon in &icons {
                 let (l1, l2) = icon.caption();
+                let data = base64::engine::general_purpose::STANDARD.encode(&icon.png);
                 o.push_str(&format!(
-                "<figure title=\"{}\"><span class=\"tile\"><img alt=\"{}\" width=\"{}\" height=\"{}\" src=\"data:image/png;base64,{}\"></span><figcaption>{}<br>{}</figcaption></figure>\n",
-                h(&icon.paths.join("\n")),
-                h(icon.name()),
-                icon.width,
-                icon.height,
-                base64::engine::general_purpose::STANDARD.encode(&icon.png),
-                h(&l1),
-                h(&l2)
-            ));
+                    "<figure title=\"{}\"><span class=\"tile\"><img alt=\"{}\" width=\"{}\" height=\"{}\" \
+                     src=\"data:image/png;base64,{data}\"></span><figcaption>{}<br>{}</figcaption></figure>\n",
+                    h(&icon.paths.join("\n")),
+                    h(icon.name()),
+                    icon.width,
+                    icon.height,
+                    h(&l1),
+                    h(&l2)
+                ));
             }
+            o.push_str("</div>\n");
         }
-        o.push_str("</div>\n");
 
         o.push_str(&format!(
             "<h2>Product name in the UI</h2>\n<p class=\"note\">strings of the rendered overlay showing the name, {} first</p>\n",
