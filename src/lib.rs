@@ -14,6 +14,7 @@
 //! - [`archive`], [`context`], [`assemble`]: deterministic tars, the
 //!   Dockerfile context, and images assembled without a builder.
 //! - [`cache`]: base files extracted once per base image.
+//! - [`preview`]: a contact sheet of the brand (PNG or HTML).
 //!
 //! Deployment (pure): [`stack`] writes the brand's Swarm stack file,
 //! [`secrets`] makes and keeps the secrets it references.
@@ -46,6 +47,7 @@ pub mod identity;
 pub mod installation;
 pub mod patchset;
 pub mod pipeline;
+pub mod preview;
 pub mod progress;
 pub mod render;
 pub mod report;

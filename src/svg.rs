@@ -83,6 +83,13 @@ impl Svg {
     pub fn to_clean_svg(&self) -> String {
         self.tree.to_string(&usvg::WriteOptions::default())
     }
+
+    /// [`Svg::to_clean_svg`] with every element ID prefixed, so that several
+    /// SVGs can sit inline in one HTML page without their IDs colliding.
+    pub fn to_clean_svg_with_id_prefix(&self, prefix: &str) -> String {
+        let options = usvg::WriteOptions { id_prefix: Some(prefix.to_string()), ..Default::default() };
+        self.tree.to_string(&options)
+    }
 }
 
 /// Walks the raw XML and refuses external references and active content.
@@ -140,6 +147,22 @@ mod tests {
         let px = svg.render_fit(16, 16, 0.0);
         assert_eq!(px.pixel(8, 8).unwrap().alpha(), 255);
         assert!(svg.to_clean_svg().contains("<path"));
+    }
+
+    #[test]
+    fn text_is_never_rendered_even_with_system_fonts_installed() {
+        // resvg's text support is compiled in (for the preview sheet), but
+        // brand SVGs are parsed with an empty font database.
+        let text = r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><text x="0" y="15" font-family="DejaVu Sans, sans-serif">Hi</text></svg>"#;
+        assert!(Svg::parse(text.as_bytes()).unwrap_err().contains("renders nothing"));
+        // Control: with the system fonts loaded the same text does render
+        // (fails without fonts: install fonts-dejavu-core).
+        let mut with_fonts = usvg::Options::default();
+        with_fonts.fontdb_mut().load_system_fonts();
+        assert!(usvg::Tree::from_str(text, &with_fonts).unwrap().root().has_children());
+        let mixed = SQUARE.replace("</svg>", r#"<text x="0" y="9" font-size="9">Hi</text></svg>"#);
+        let clean = Svg::parse(mixed.as_bytes()).unwrap().to_clean_svg();
+        assert!(!clean.contains("<text") && clean.matches("<path").count() == 1, "{clean}");
     }
 
     #[test]

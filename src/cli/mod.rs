@@ -16,6 +16,7 @@ mod build;
 mod build_many;
 mod check;
 mod context;
+mod preview;
 mod render;
 mod secrets;
 mod stack;
@@ -65,6 +66,8 @@ enum Command {
     Secrets(secrets::Args),
     /// Brand an existing install's database rows (installation_configs) and clear their cache.
     ApplyConfig(apply_config::Args),
+    /// Draw a contact sheet of the brand (PNG, or HTML with --html).
+    Preview(preview::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -80,6 +83,7 @@ pub fn main() -> i32 {
         Command::Stack(a) => a.json,
         Command::Secrets(a) => a.json,
         Command::ApplyConfig(a) => a.json,
+        Command::Preview(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -93,6 +97,7 @@ pub fn main() -> i32 {
         Command::Stack(args) => stack::run(&cli, args),
         Command::Secrets(args) => secrets::run(&cli, args),
         Command::ApplyConfig(args) => apply_config::run(&cli, args),
+        Command::Preview(args) => preview::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),
