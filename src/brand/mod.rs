@@ -4,6 +4,7 @@
 
 mod files;
 mod mail;
+pub mod scaffold;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,12 @@ const MAX_NAME_CHARS: usize = 64;
 /// WCAG ratio below which white text on the primary color is unreadable.
 pub const MIN_CONTRAST: f64 = 3.0;
 pub const DEFAULT_BASE: &str = "chatwoot/chatwoot:v3.15.0";
+/// What `whitelabel new` writes where a person must decide: `TODO` or
+/// `TODO: hint`. Never a valid value, so `check` names every one left.
+pub const TODO: &str = "TODO";
+/// What a brand id (the pack directory name) may be, for `new`'s error.
+pub const BRAND_ID_RULE: &str =
+    "lower-case letters, digits and `-`, starting with a letter and not ending with `-`, at most 32 characters";
 
 #[derive(Debug)]
 pub struct Brand {
@@ -118,6 +125,14 @@ impl Checker<'_> {
 
     fn required(&mut self, field: &str, value: &Option<String>, example: &str) -> String {
         match value.as_deref().map(str::trim) {
+            Some(v) if is_todo(v) => {
+                self.problem(
+                    field,
+                    format!("still holds the placeholder \"{v}\" that `whitelabel new` wrote"),
+                    format!("replace it in {BRAND_FILE}, e.g. `{example}`"),
+                );
+                String::new()
+            }
             Some(v) if !v.is_empty() => v.to_string(),
             _ => {
                 self.problem(field, "is missing", format!("add `{}` to {}", example, BRAND_FILE));
@@ -457,7 +472,23 @@ fn is_locale(s: &str) -> bool {
     (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase()) && region_ok
 }
 
-fn is_hostname(s: &str) -> bool {
+/// A `TODO` placeholder left by `whitelabel new` (`TODO` or `TODO: hint`;
+/// not a name that merely starts with the letters, like `TODOS Ltda`).
+pub fn is_todo(v: &str) -> bool {
+    v == TODO || v.strip_prefix(TODO).is_some_and(|rest| rest.starts_with(':'))
+}
+
+/// A brand id: the pack directory name, used in tags, labels, file names
+/// and Docker stack names, so the narrowest rule all of them accept.
+pub fn is_brand_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=32).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b[b.len() - 1] != b'-'
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+pub fn is_hostname(s: &str) -> bool {
     s.len() <= 253
         && s.contains('.')
         && s.split('.').all(|l| {
@@ -538,5 +569,15 @@ mod tests {
         assert!(!is_locale("Portuguese") && !is_locale(""));
         assert!(is_hostname("chatwoot.nexateam.com.br"));
         assert!(!is_hostname("localhost") && !is_hostname("a..b"));
+    }
+
+    #[test]
+    fn brand_ids_and_placeholders() {
+        assert!(is_brand_id("nexa") && is_brand_id("acme-2"));
+        for bad in ["", "..", "a/b", "Nexa", "2acme", "acme-", "a_b", "a.b", &"a".repeat(33)] {
+            assert!(!is_brand_id(bad), "{bad}");
+        }
+        assert!(is_todo("TODO") && is_todo("TODO: the product name"));
+        assert!(!is_todo("TODOS Ltda") && !is_todo("Todo"));
     }
 }

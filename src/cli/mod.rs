@@ -13,6 +13,7 @@ mod audit;
 mod build;
 mod check;
 mod context;
+mod new;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ enum Command {
     Context(context::Args),
     /// List upstream branding left in an image or directory (exit 1 if any).
     Audit(audit::Args),
+    /// Scaffold a brand pack to fill in: brand.toml with TODOs, artwork, mail layout.
+    New(new::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -60,6 +63,7 @@ pub fn main() -> i32 {
         Command::Build(a) => a.image.json,
         Command::Context(a) => a.image.json,
         Command::Audit(a) => a.json,
+        Command::New(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -73,6 +77,7 @@ pub fn main() -> i32 {
                 found = true
             }
         }),
+        Command::New(args) => new::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),
