@@ -13,6 +13,7 @@ mod audit;
 mod build;
 mod check;
 mod context;
+mod list;
 mod new;
 mod render;
 
@@ -52,6 +53,8 @@ enum Command {
     Audit(audit::Args),
     /// Scaffold a brand pack to fill in: brand.toml with TODOs, artwork, mail layout.
     New(new::Args),
+    /// The brand packs: check status, last built image, last pushed digest (exit 1 if one fails check).
+    List(list::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -64,6 +67,7 @@ pub fn main() -> i32 {
         Command::Context(a) => a.image.json,
         Command::Audit(a) => a.json,
         Command::New(a) => a.json,
+        Command::List(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -78,6 +82,11 @@ pub fn main() -> i32 {
             }
         }),
         Command::New(args) => new::run(&cli, args),
+        Command::List(args) => list::run(&cli, args).map(|ok| {
+            if !ok {
+                found = true
+            }
+        }),
     };
     match result {
         Ok(()) => i32::from(found),
