@@ -14,6 +14,8 @@ use crate::patchset::PatchSet;
 
 /// The label every whitelabel image carries its input hash in.
 pub const INPUT_LABEL: &str = "io.whitelabel.input";
+/// The label carrying the brand id (the pack directory name).
+pub const BRAND_LABEL: &str = "io.whitelabel.brand";
 
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -75,7 +77,7 @@ pub fn identify(brand: &Brand, ps: &PatchSet, base: &BaseImage, recipe: &Recipe)
     if !ps.revision.is_empty() {
         labels.insert(oci("revision"), ps.revision.clone());
     }
-    labels.insert("io.whitelabel.brand".into(), brand.id.clone());
+    labels.insert(BRAND_LABEL.into(), brand.id.clone());
     labels.insert("io.whitelabel.patchset".into(), ps.name.clone());
     labels.insert("io.whitelabel.version".into(), env!("CARGO_PKG_VERSION").into());
     labels.insert(INPUT_LABEL.into(), input.clone());

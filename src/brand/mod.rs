@@ -5,6 +5,7 @@
 pub mod edition;
 mod files;
 mod mail;
+pub mod scaffold;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,12 @@ pub const DEFAULT_BASE: &str = "chatwoot/chatwoot:v3.15.0";
 pub const DEFAULT_NETWORK: &str = "minha_rede";
 pub const DEFAULT_SMTP_PORT: u16 = 587;
 const MAX_STACK_NAME: usize = 32;
+/// What `whitelabel new` writes where a person must decide: `TODO` or
+/// `TODO: hint`. Never a valid value, so `check` names every one left.
+pub const TODO: &str = "TODO";
+/// What a brand id (the pack directory name) may be, for `new`'s error.
+pub const BRAND_ID_RULE: &str =
+    "lower-case letters, digits and `-`, starting with a letter and not ending with `-`, at most 32 characters";
 
 #[derive(Debug)]
 pub struct Brand {
@@ -136,6 +143,14 @@ impl Checker<'_> {
 
     fn required(&mut self, field: &str, value: &Option<String>, example: &str) -> String {
         match value.as_deref().map(str::trim) {
+            Some(v) if is_todo(v) => {
+                self.problem(
+                    field,
+                    format!("still holds the placeholder \"{v}\" that `whitelabel new` wrote"),
+                    format!("replace it in {BRAND_FILE}, e.g. `{example}`"),
+                );
+                String::new()
+            }
             Some(v) if !v.is_empty() => v.to_string(),
             _ => {
                 self.problem(field, "is missing", format!("add `{}` to {}", example, BRAND_FILE));
@@ -567,7 +582,20 @@ fn is_locale(s: &str) -> bool {
     (2..=3).contains(&lang.len()) && lang.chars().all(|c| c.is_ascii_lowercase()) && region_ok
 }
 
-fn is_hostname(s: &str) -> bool {
+/// A `TODO` placeholder left by `whitelabel new` (`TODO` or `TODO: hint`;
+/// not a name that merely starts with the letters, like `TODOS Ltda`).
+pub fn is_todo(v: &str) -> bool {
+    v == TODO || v.strip_prefix(TODO).is_some_and(|rest| rest.starts_with(':'))
+}
+
+/// A brand id: the pack directory name, used in tags, labels, file names
+/// and Docker stack names, so the narrowest rule all of them accept.
+pub fn is_brand_id(s: &str) -> bool {
+    // The stack name rule: every id `new` accepts names a stack too.
+    is_stack_name(s)
+}
+
+pub fn is_hostname(s: &str) -> bool {
     s.len() <= 253
         && s.contains('.')
         && s.split('.').all(|l| {
@@ -660,5 +688,15 @@ mod tests {
         for bad in ["", "_x", "a b", "a/b", "a\"b", &"a".repeat(65)] {
             assert!(!is_network_name(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn brand_ids_and_placeholders() {
+        assert!(is_brand_id("nexa") && is_brand_id("acme-2"));
+        for bad in ["", "..", "a/b", "Nexa", "2acme", "acme-", "a_b", "a.b", &"a".repeat(33)] {
+            assert!(!is_brand_id(bad), "{bad}");
+        }
+        assert!(is_todo("TODO") && is_todo("TODO: the product name"));
+        assert!(!is_todo("TODOS Ltda") && !is_todo("Todo"));
     }
 }

@@ -16,6 +16,8 @@ mod build;
 mod build_many;
 mod check;
 mod context;
+mod list;
+mod new;
 mod preview;
 mod render;
 mod secrets;
@@ -68,6 +70,10 @@ enum Command {
     ApplyConfig(apply_config::Args),
     /// Draw a contact sheet of the brand (PNG, or HTML with --html).
     Preview(preview::Args),
+    /// Scaffold a brand pack to fill in: brand.toml with TODOs, artwork, mail layout.
+    New(new::Args),
+    /// The brand packs: check status, last built image, last pushed digest (exit 1 if one fails check).
+    List(list::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -84,6 +90,8 @@ pub fn main() -> i32 {
         Command::Secrets(a) => a.json,
         Command::ApplyConfig(a) => a.json,
         Command::Preview(a) => a.json,
+        Command::New(a) => a.json,
+        Command::List(a) => a.json,
     };
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
@@ -98,6 +106,8 @@ pub fn main() -> i32 {
         Command::Secrets(args) => secrets::run(&cli, args),
         Command::ApplyConfig(args) => apply_config::run(&cli, args),
         Command::Preview(args) => preview::run(&cli, args),
+        Command::New(args) => new::run(&cli, args),
+        Command::List(args) => list::run(&cli, args).map(|ok| found = !ok),
     };
     match result {
         Ok(()) => i32::from(found),

@@ -5,6 +5,7 @@
 //! - [`extract`]: read paths out of an image through a never-started container;
 //! - [`import`]: an extracted app tree as a base image (`--base-dir`);
 //! - [`build`]: a Dockerfile build from a context tar;
+//! - [`images`]: images by label (a brand's last build);
 //! - [`load`]: load an assembled image archive;
 //! - [`push`]: registry credentials, the pre-flight check and the push;
 //! - [`secrets`]: Docker secrets on a swarm manager;
@@ -17,6 +18,7 @@ pub mod base;
 pub mod build;
 pub mod entrypoint;
 pub mod extract;
+pub mod images;
 pub mod import;
 pub mod load;
 pub mod push;
