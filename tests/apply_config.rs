@@ -16,18 +16,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value as Json;
 
-const BRANDING: [&str; 10] = [
-    "INSTALLATION_NAME",
-    "LOGO_THUMBNAIL",
-    "LOGO",
-    "LOGO_DARK",
-    "BRAND_URL",
-    "WIDGET_BRAND_URL",
-    "BRAND_NAME",
-    "TERMS_URL",
-    "PRIVACY_URL",
-    "DISPLAY_MANIFEST",
-];
+/// The rows apply-config owns (the list).
+const BRANDING: [&str; 10] = whitelabel::installation::BRANDING_KEYS;
 
 /// `installation_configs` exactly as db/schema.rb (7d9800d) has it: Rails'
 /// bigint primary key, precision-6 timestamps without time zone, both

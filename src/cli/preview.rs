@@ -83,8 +83,12 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             session(&progress, async |daemon, cleanup| {
                 let base = pipeline::base_image(daemon, &req, &progress).await?;
                 let files = pipeline::base_files(daemon, &req, &base, cleanup, &progress).await?;
-                let (overlay, report, _) = pipeline::render_overlay(&req, files.tree, &progress).await?;
-                Ok((overlay, report))
+                // The brand's own files only (not the entrypoint wrapper a
+                // build adds): the same sheet as from --base-dir.
+                let stage = progress.start("render", format!("patching with {}", req.patchset.name));
+                let rendered = render::render(&req.brand, &req.patchset, &files.tree, Options { partial: false })?;
+                stage.done(format!("{} files", rendered.0.files.len()));
+                Ok(rendered)
             })?
         }
     };
