@@ -40,7 +40,7 @@ fn main() {
             std::fs::create_dir_all(dir.join(f).parent().unwrap()).unwrap();
             std::fs::copy(repo.join("brands/nexa").join(f), dir.join(f)).unwrap();
         }
-        let color = format!("#{:02x}{:02x}{:02x}", 40 + (i * 37) % 160, 30 + (i * 53) % 120, 90 + (i * 29) % 140);
+        let color = format!("#{:02x}{:02x}{:02x}", 30 + (i * 37) % 90, 20 + (i * 53) % 80, 60 + (i * 29) % 100);
         let toml = nexa
             .replace("name = \"Nexa\"", &format!("name = \"Brand {i}\""))
             .replace("short_name = \"Nexa\"", &format!("short_name = \"B{i}\""))
@@ -58,7 +58,15 @@ fn main() {
             .args(args)
             .output()
             .unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        let failed: Vec<String> = serde_json::from_slice::<Value>(&o.stdout)
+            .ok()
+            .and_then(|v| v["brands"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| b["ok"] == false)
+            .map(|b| format!("{}: {}", b["brand"], b["error"]))
+            .collect();
+        assert!(o.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&o.stderr), failed.join("\n"));
         (t.elapsed().as_secs_f64(), serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null))
     };
 
