@@ -178,10 +178,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
         _ => {
             let files = base_files(daemon, req, &base, cleanup, progress).await?;
             outcome.cache_hit = Some(files.hit);
-            let (overlay, report) = render_checked(req, files.tree, progress).await?;
-            if let Some(a) = &report.audit {
-                ident.labels.insert(AUDIT_LABEL.into(), audit_label(a));
-            }
+            let (overlay, report) = render_checked(req, files.tree, &mut ident, progress).await?;
             outcome.labels = ident.labels.clone();
             let (id, bytes) = match req.builder {
                 Builder::Assemble => {
@@ -377,11 +374,17 @@ fn add_env_wrapper(ps: &PatchSet, overlay: &mut Overlay, report: &mut Report) {
 }
 
 /// Renders, then audits the result and stops on findings (unless leaks are
-/// allowed); the report carries the audit.
-pub async fn render_checked(req: &Request, tree: DirTree, progress: &Progress) -> Result<(Overlay, Report)> {
+/// allowed); the report carries the audit, the image's labels its verdict.
+pub async fn render_checked(
+    req: &Request,
+    tree: DirTree,
+    ident: &mut Identity,
+    progress: &Progress,
+) -> Result<(Overlay, Report)> {
     let (overlay, mut report, tree) = render_overlay(req, tree, progress).await?;
-    let audit = audit_result(req, tree, &overlay, progress).await?;
+    let (overlay, audit) = audit_result(req, tree, overlay, progress).await?;
     gate(&audit, req.allow_leaks)?;
+    ident.labels.insert(AUDIT_LABEL.into(), audit_label(&audit));
     report.audit = Some(audit);
     Ok((overlay, report))
 }
@@ -390,24 +393,24 @@ pub async fn render_checked(req: &Request, tree: DirTree, progress: &Progress) -
 pub const AUDIT_LABEL: &str = "io.whitelabel.audit";
 
 /// Audits the base with the overlay on top (what the image will hold),
-/// against the base.
-async fn audit_result(req: &Request, tree: DirTree, overlay: &Overlay, progress: &Progress) -> Result<Audit> {
+/// against the base. The overlay moves to the worker thread and back.
+async fn audit_result(req: &Request, tree: DirTree, overlay: Overlay, progress: &Progress) -> Result<(Overlay, Audit)> {
     let stage = progress.start("audit", "looking for upstream branding left in the result");
-    let (brand, ps, files) = (req.brand.clone(), req.patchset.clone(), overlay.files.clone());
-    let audit = tokio::task::spawn_blocking(move || {
-        let layered = Layered::new(&tree, &files);
+    let (brand, ps) = (req.brand.clone(), req.patchset.clone());
+    let (overlay, audit) = tokio::task::spawn_blocking(move || {
+        let layered = Layered::new(&tree, &overlay.files);
         let opts = audit::Options { reference: Some(&tree), brand: Some(&brand), kept: false };
         let mut a = audit::audit(&layered, &ps, opts);
         a.target = "the result (base + overlay)".into();
-        a
+        (overlay, a)
     })
     .await
     .map_err(|e| Error::usage(format!("the audit step panicked: {e}"), "report this as a bug"))?;
     stage.done(format!("{} files, {}: {}", audit.files, human_bytes(audit.bytes), audit.summary()));
-    Ok(audit)
+    Ok((overlay, audit))
 }
 
-pub fn audit_label(a: &Audit) -> String {
+fn audit_label(a: &Audit) -> String {
     if a.clean() { "clean".into() } else { format!("{} findings allowed ({})", a.findings.len(), a.summary()) }
 }
 

@@ -7,21 +7,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::build::{ImageArgs, session};
+use super::build::{Brands, ImageArgs, session};
 use super::{Cli, display};
 use crate::error::{Error, Result};
-use crate::pipeline::{self, AUDIT_LABEL, Builder, Request};
+use crate::pipeline::{self, Builder, Request};
 use crate::progress::Progress;
 use crate::render::write_atomically;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Names under ./brands/ or paths to brand directories.
-    #[arg(required_unless_present = "all")]
-    pub brands: Vec<String>,
-    /// Every brand under the brands directory.
-    #[arg(long, conflicts_with = "brands")]
-    pub all: bool,
+    #[command(flatten)]
+    pub brands: Brands,
     #[command(flatten)]
     pub image: ImageArgs,
     /// The bake file; the contexts go to `contexts/<brand>/` beside it.
@@ -49,7 +45,7 @@ struct Target {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
-    let names = if args.all { cli.brand_names()? } else { args.brands.clone() };
+    let names = args.brands.names(cli)?;
     let requests: Vec<Request> = names
         .iter()
         .map(|n| {
@@ -75,10 +71,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             let child = progress.child(&req.brand.id);
             let mut ident = pipeline::identify(&req, &base)?;
             let files = pipeline::base_files(daemon, &req, &base, cleanup, &child).await?;
-            let (overlay, report) = pipeline::render_checked(&req, files.tree, &child).await?;
-            if let Some(a) = &report.audit {
-                ident.labels.insert(AUDIT_LABEL.into(), pipeline::audit_label(a));
-            }
+            let (overlay, _) = pipeline::render_checked(&req, files.tree, &mut ident, &child).await?;
             let tar = pipeline::context_tar(&req, &base.pinned(), &ident, &overlay, &files.manifest.meta)?;
             let rel = format!("contexts/{}", req.brand.id);
             unpack(&tar, &dir.join(&rel))?;

@@ -14,6 +14,24 @@ use crate::pipeline::{self, Builder, Outcome, Request, short_id};
 use crate::progress::{Progress, StageTime};
 use crate::render::write_atomically;
 
+/// Which brands `build` and `bake` work on.
+#[derive(Debug, clap::Args)]
+pub struct Brands {
+    /// Names under ./brands/ or paths to brand directories.
+    #[arg(required_unless_present = "all")]
+    pub brands: Vec<String>,
+    /// Every brand under the brands directory.
+    #[arg(long, conflicts_with = "brands")]
+    pub all: bool,
+}
+
+impl Brands {
+    /// The brands named, or every pack under the brands directory.
+    pub fn names(&self, cli: &Cli) -> Result<Vec<String>> {
+        if self.all { cli.brand_names() } else { Ok(self.brands.clone()) }
+    }
+}
+
 /// What `build` and `context` have in common.
 #[derive(Debug, clap::Args)]
 pub struct ImageArgs {
@@ -42,12 +60,8 @@ pub struct ImageArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Names under ./brands/ or paths to brand directories.
-    #[arg(required_unless_present = "all")]
-    pub brands: Vec<String>,
-    /// Every brand under the brands directory.
-    #[arg(long, conflicts_with = "brands")]
-    pub all: bool,
+    #[command(flatten)]
+    pub brands: Brands,
     /// Brands rendered at once [default: the number of cores].
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
@@ -126,7 +140,7 @@ impl ImageArgs {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
-    match (args.all, args.brands.as_slice()) {
+    match (args.brands.all, args.brands.brands.as_slice()) {
         (false, [one]) => run_one(cli, args, one),
         _ => super::build_many::run(cli, args),
     }

@@ -28,7 +28,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             format!("drop it: each brand's digest goes to {}/<brand>.digest", cli.stacks_dir.display()),
         ));
     }
-    let names = if args.all { cli.brand_names()? } else { args.brands.clone() };
+    let names = args.brands.names(cli)?;
     if names.is_empty() {
         return Err(Error::usage(
             format!("no brand packs under {}", cli.brands_dir.display()),
