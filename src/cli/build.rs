@@ -156,7 +156,7 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         return Err(Error::usage("--digest-file records a pushed image", "add --push, or drop --digest-file"));
     }
     let progress = Progress::new(args.image.json);
-    let warnings: Vec<String> = crate::brand::edition::enterprise_warning(&req.base).into_iter().collect();
+    let warnings: Vec<String> = edition_warning(&req).into_iter().collect();
     for w in &warnings {
         progress.note(format!("warning: {w}"));
     }
@@ -189,6 +189,19 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         summary(&req, &outcome, &stages, total, Some(&digest_file));
     }
     Ok(())
+}
+
+/// The enterprise/ warning for a request: from the base's tag, or for an
+/// imported `--base-dir` tree (named by whitelabel, not upstream), from the
+/// tree itself, pointing at the brand's configured base.
+pub fn edition_warning(req: &Request) -> Option<String> {
+    match &req.base_dir {
+        Some(dir) if dir.join("enterprise").is_dir() => {
+            crate::brand::edition::enterprise_warning(&req.brand.image.base)
+        }
+        Some(_) => None,
+        None => crate::brand::edition::enterprise_warning(&req.base),
+    }
 }
 
 /// Writes `repository@sha256:…` to `file` (creating its directory).

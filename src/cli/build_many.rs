@@ -51,7 +51,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let mut warned: Vec<String> = Vec::new();
     for (_, r) in requests.iter() {
         if let Ok(r) = r
-            && let Some(w) = crate::brand::edition::enterprise_warning(&r.base)
+            && let Some(w) = super::build::edition_warning(r)
             && !warned.contains(&w)
         {
             progress.note(format!("warning: {w}"));
