@@ -7,6 +7,8 @@
 //! - [`patchset`]: the version-specific rules, loaded from TOML.
 //! - [`render`]: the engine applying rules to a [`tree::BaseTree`].
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
+//! - [`cachebust`]: new names for content-named files the overlay changed,
+//!   `?v=` for unhashed ones, and the reference walk that checks them.
 //! - [`audit`]: what is left of the upstream brand in a tree, and damage.
 //!
 //! Between the two (pure, no Docker):
@@ -32,6 +34,7 @@ pub mod audit;
 pub mod base;
 pub mod brand;
 pub mod cache;
+pub mod cachebust;
 pub mod cli;
 pub mod color;
 pub mod compress;

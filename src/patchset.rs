@@ -38,6 +38,8 @@ pub struct PatchSet {
     pub rules: Vec<Rule>,
     /// What `audit` looks for beyond the rules, and what it leaves on purpose.
     pub audit: AuditSpec,
+    /// Which served files are named by content, and who names them.
+    pub cache_busting: crate::cachebust::Spec,
     /// Digest of every file of the patch set.
     pub digest: String,
 }
@@ -192,6 +194,7 @@ struct RawFile {
     audit: Option<RawAudit>,
     #[serde(default)]
     keep: Vec<RawKeep>,
+    cache_busting: Option<crate::cachebust::RawSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,6 +316,7 @@ impl PatchSet {
         let mut raw_rules = Vec::new();
         let mut raw_audit_links = Vec::new();
         let mut raw_keep = Vec::new();
+        let mut raw_cache = Vec::new();
         let mut hasher = sha2::Sha256::default();
         for path in &files {
             let text = match std::fs::read_to_string(path) {
@@ -356,6 +360,7 @@ impl PatchSet {
                 raw_audit_links.extend(a.links.into_iter().map(|l| (l, path.clone())));
             }
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
+            raw_cache.extend(raw.cache_busting.map(|c| (c, path.clone())));
         }
         let Some((header, _)) = header else {
             problems.push(Problem::new(
@@ -404,6 +409,7 @@ impl PatchSet {
             }
         }
         let audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        let cache_busting = crate::cachebust::Spec::compile(raw_cache, &mut problems);
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
@@ -427,6 +433,7 @@ impl PatchSet {
             links,
             rules,
             audit,
+            cache_busting,
             digest: hex::encode(hasher.finalize()),
         })
     }
@@ -482,7 +489,7 @@ fn default_root() -> String {
     "/app".into()
 }
 
-fn build_globs(globs: &[String]) -> std::result::Result<GlobSet, String> {
+pub(crate) fn build_globs(globs: &[String]) -> std::result::Result<GlobSet, String> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
         b.add(Glob::new(g).map_err(|e| format!("bad glob {g:?}: {e}"))?);

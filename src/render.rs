@@ -3,7 +3,8 @@
 //! Planning decides which rule touches which file (and fails on drift);
 //! applying runs every rule of a file in patch-set order, files in parallel;
 //! safety nets then check that protected names kept their counts and that
-//! patched JS still parses; last, compressed siblings are regenerated.
+//! patched JS still parses; then compressed siblings are regenerated; last,
+//! [`crate::cachebust`] renames what changed under content-hashed names.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -293,6 +294,8 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
         });
         overlay.files.insert(sibling, bytes);
     }
+    // Last: what changed gets new names, and whoever names it follows.
+    let cache_busting = crate::cachebust::apply(&ps.cache_busting, &ps.never, tree, &mut overlay, &mut reports)?;
     reports.sort_by(|a, b| a.path.cmp(&b.path));
 
     let rules = ps
@@ -327,6 +330,7 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
         }
     }
     let report = Report {
+        cache_busting,
         categories,
         audit: None,
         tool: format!("whitelabel {}", env!("CARGO_PKG_VERSION")),

@@ -69,6 +69,9 @@ pub struct Report {
     /// Files changed or added per rule category (`icons`: 52).
     #[serde(default)]
     pub categories: std::collections::BTreeMap<String, usize>,
+    /// Content-named files renamed and `?v=` references added (cache-busting).
+    #[serde(default, skip_serializing_if = "crate::cachebust::Renames::is_empty")]
+    pub cache_busting: crate::cachebust::Renames,
     /// The audit of the result, when a build ran one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<crate::audit::Audit>,

@@ -25,11 +25,24 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     let overlay = files(&out);
     assert!(!overlay.is_empty());
 
-    // Only changed or added files are written, each at a base path (or added).
-    let added: Vec<&String> = overlay.keys().filter(|p| !base.contains_key(*p)).collect();
+    // Only changed or added files are written, each at a base path, at the
+    // new name of a content-named base file (cache-busting), or added.
+    let renamed: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(report["cache_busting"]["renamed"].clone()).unwrap();
+    assert!(renamed.len() > 5, "{renamed:?}");
+    // Overlay path → the base path it stands for (a renamed file, its map and siblings).
+    let stock_of = |p: &str| -> String {
+        for (from, to) in &renamed {
+            if let Some(rest) = p.strip_prefix(to.as_str()) {
+                return format!("{from}{rest}");
+            }
+        }
+        p.to_string()
+    };
+    let added: Vec<&String> = overlay.keys().filter(|p| !base.contains_key(&stock_of(p))).collect();
     assert_eq!(added, vec!["public/favicon.ico"], "only favicon.ico is new");
     for (p, bytes) in &overlay {
-        if let Some(b) = base.get(p) {
+        if let Some(b) = base.get(&stock_of(p)) {
             assert_ne!(b, bytes, "{p} is in the overlay but unchanged");
         }
     }
@@ -95,7 +108,7 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     assert!(has(&overlay, "public/vite/assets/", "{latestChatwootVersion}"), "i18n placeholder kept");
     for (p, b) in base.iter().filter(|(p, _)| p.starts_with("public/vite/assets/") && p.ends_with(".js")) {
         let before = text(b);
-        let after = overlay.get(p).map(|o| text(o)).unwrap_or(before);
+        let after = overlay.get(renamed.get(p).unwrap_or(p)).map(|o| text(o)).unwrap_or(before);
         for trap in [
             "installationName===\"Chatwoot\"",
             "installationName!==\"Chatwoot\"",
@@ -156,7 +169,13 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     assert_eq!(manifest["theme_color"], "#4b2fd6");
     // Nexa's icon background is white, as the stock TileColor: nothing to write.
     assert!(text(&base["public/browserconfig.xml"]).contains("<TileColor>#ffffff</TileColor>"));
-    assert!(!overlay.contains_key("public/browserconfig.xml"));
+    // It is written only for the ?v= of the re-rendered tiles (cache-busting).
+    let tiles = text(&overlay["public/browserconfig.xml"]);
+    assert!(tiles.contains("<TileColor>#ffffff</TileColor>"), "{tiles}");
+    assert_eq!(
+        Regex::new(r"\?v=[0-9a-f]{10}").unwrap().replace_all(tiles, ""),
+        text(&base["public/browserconfig.xml"])
+    );
     let install = text(&overlay["config/installation_config.yml"]);
     let docs = yaml_rust2::YamlLoader::load_from_str(install).unwrap();
     let entries = docs[0].as_vec().unwrap();
@@ -204,7 +223,7 @@ fn nexa_over_fixture_brands_every_surface_and_keeps_every_trap() {
     let patchset = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
     assert!(patchset.protected.len() > 20);
     for (p, after) in &overlay {
-        let (Some(before), Ok(after)) = (base.get(p), std::str::from_utf8(after)) else { continue };
+        let (Some(before), Ok(after)) = (base.get(&stock_of(p)), std::str::from_utf8(after)) else { continue };
         let before = text(before);
         for name in &patchset.protected {
             assert_eq!(before.matches(name.as_str()).count(), after.matches(name.as_str()).count(), "{p}: {name}");
@@ -313,6 +332,8 @@ fn source_map_mappings_follow_the_patched_code() {
 
     let (_t, out, report) = render(&nexa(), &tree, &[]);
     let overlay = files(&out);
+    // The patched chunk and its map carry a new name (cache-busting).
+    let js_path = report["cache_busting"]["renamed"][js_path].as_str().unwrap();
     let new_js = text(&overlay[js_path]);
     assert_ne!(new_js.len(), js.len(), "the chunk was patched with a name of another length");
     let new_map = sourcemap::SourceMap::from_slice(&overlay[&format!("{js_path}.map")]).unwrap();

@@ -214,6 +214,13 @@ struct Ctx<'a> {
 
 /// Audits `tree` with the patch set `ps`.
 pub fn audit(tree: &dyn BaseTree, ps: &PatchSet, opts: Options) -> Audit {
+    // What a browser meets: stock files superseded by a cache-busting rename
+    // stay in the image for open tabs, but no page names them any more.
+    // A new name is compared with the stock file it replaced.
+    let served = crate::cachebust::Served::new(&ps.cache_busting, tree);
+    let tree: &dyn BaseTree = &served;
+    let aliased = opts.reference.map(|r| served.aliased(r));
+    let opts = Options { reference: aliased.as_ref().map(|a| a as &dyn BaseTree), ..opts };
     let ctx = Ctx {
         tree,
         ps,

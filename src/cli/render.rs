@@ -70,6 +70,16 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             plural(r.replacements, "change")
         );
     }
+    let cb = &report.cache_busting;
+    if !cb.is_empty() {
+        out!(
+            "  cache-busting: {} content-named {} renamed, ?v= in {} {}, listed in the report",
+            cb.renamed.len(),
+            plural(cb.renamed.len(), "file").trim_end(),
+            cb.versioned.len(),
+            plural(cb.versioned.len(), "referrer").trim_end()
+        );
+    }
     if !report.skipped.is_empty() {
         out!("  skipped (--partial): {} targets absent from the tree, listed in the report", report.skipped.len());
     }
