@@ -184,6 +184,16 @@ impl Spec {
         })
     }
 
+    /// A content-named file's name without its hash (`x-\0.js`), by the
+    /// name shapes alone (any directory).
+    fn unhashed(&self, path: &str) -> Option<String> {
+        let base = basename(path);
+        self.hashed.iter().find_map(|h| {
+            let r = h.name.captures(base)?.name("hash")?.range();
+            Some(format!("{}\0{}", &base[..r.start], &base[r.end..]))
+        })
+    }
+
     fn manifest(&self, path: &str) -> Option<Format> {
         self.manifests.iter().find(|m| m.files.is_match(path)).map(|m| m.format)
     }
@@ -242,19 +252,18 @@ fn names_in<'a>(text: &'a [u8], known: impl Fn(&str) -> bool + 'a) -> impl Itera
                 continue;
             }
             let Ok(run) = std::str::from_utf8(run) else { continue };
-            let mut s = start;
-            let mut name = run.trim_end_matches('.');
-            if let Some(rest) = name.strip_prefix('_') {
-                s += 1;
-                name = rest;
-            }
-            if known(name) {
-                return Some((s..s + name.len(), false));
-            }
-            if let Some(stem) = name.strip_suffix(".map")
-                && known(stem)
-            {
-                return Some((s..s + stem.len(), true));
+            let name = run.trim_end_matches('.');
+            // The run itself first: real chunk names can start with `_`.
+            let unprefixed = name.strip_prefix('_').map(|rest| (start + 1, rest));
+            for (s, name) in std::iter::once((start, name)).chain(unprefixed) {
+                if known(name) {
+                    return Some((s..s + name.len(), false));
+                }
+                if let Some(stem) = name.strip_suffix(".map")
+                    && known(stem)
+                {
+                    return Some((s..s + stem.len(), true));
+                }
             }
         }
         None
@@ -763,7 +772,11 @@ pub struct Walk {
 pub fn walk(spec: &Spec, tree: &dyn BaseTree) -> Result<Walk> {
     let overlay = Overlay::default();
     let g = Graph::build(spec, tree, &overlay)?;
-    let shaped = |name: &str| spec.hashed.iter().any(|h| h.name.is_match(name));
+    // A name is checked when it looks like a version of a file the tree
+    // has (same name and extension, another hash): a stale or broken
+    // reference. Other hash-shaped words (hosts, CSS selectors) are not names.
+    let versions: BTreeSet<String> = g.paths.iter().filter_map(|p| spec.unhashed(p)).collect();
+    let shaped = |name: &str| spec.unhashed(name).is_some_and(|u| versions.contains(&u));
     let mut w = Walk::default();
     let mut queue = VecDeque::new();
     let mut seen = vec![false; g.paths.len()];
@@ -929,12 +942,22 @@ impl BaseTree for Served<'_> {
 }
 
 /// Problems of a branded tree's references: names that resolve to nothing,
-/// and reached content-named files whose bytes differ from `base` under the
-/// same name (served stale to every browser that cached the stock one).
-pub fn verify(spec: &Spec, tree: &dyn BaseTree, base: &dyn BaseTree) -> Result<Vec<String>> {
+/// reached content-named files whose bytes differ from `base` under the
+/// same name (served stale to every browser that cached the stock one), and
+/// of the render's `renamed` files, an old name still reached or a new one
+/// reached by nothing.
+pub fn verify(spec: &Spec, tree: &dyn BaseTree, base: &dyn BaseTree, renamed: &Renames) -> Result<Vec<String>> {
     let w = walk(spec, tree)?;
     let mut problems: Vec<String> =
         w.dangling.iter().map(|(from, name)| format!("{from}: `{name}` resolves to no file")).collect();
+    for (old, new) in &renamed.renamed {
+        if w.reached.contains(old) {
+            problems.push(format!("{old}: superseded by {new}, but still named"));
+        }
+        if !w.reached.contains(new) && tree.exists(new) {
+            problems.push(format!("{new}: named by nothing"));
+        }
+    }
     for p in w.reached.iter().filter(|p| base.exists(p)) {
         if tree.read(p)? != base.read(p)? {
             problems.push(format!("{p}: changed, but still under its stock name"));
@@ -947,10 +970,16 @@ pub fn verify(spec: &Spec, tree: &dyn BaseTree, base: &dyn BaseTree) -> Result<V
 }
 
 /// Convenience for tests and tools: a directory's [`verify`].
-pub fn verify_dirs(spec: &Spec, tree: &Path, base: &Path, extract: &[String]) -> Result<Vec<String>> {
+pub fn verify_dirs(
+    spec: &Spec,
+    tree: &Path,
+    base: &Path,
+    extract: &[String],
+    renamed: &Renames,
+) -> Result<Vec<String>> {
     let t = crate::tree::DirTree::open(tree, extract)?;
     let b = crate::tree::DirTree::open(base, extract)?;
-    verify(spec, &t, &b)
+    verify(spec, &t, &b, renamed)
 }
 
 #[cfg(test)]

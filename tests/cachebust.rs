@@ -30,6 +30,10 @@ fn branded(overlay: &Path) -> tempfile::TempDir {
     tmp
 }
 
+fn renames(report: &Value) -> cachebust::Renames {
+    serde_json::from_value(report["cache_busting"].clone()).unwrap()
+}
+
 fn renamed(report: &Value) -> BTreeMap<String, String> {
     serde_json::from_value(report["cache_busting"]["renamed"].clone()).unwrap()
 }
@@ -157,7 +161,8 @@ fn changed_hashed_files_and_their_importers_get_new_names_and_every_reference_re
     let tree = branded(&overlay);
     let ps = patchset();
     let problems =
-        cachebust::verify_dirs(&ps.cache_busting, &tree.path().join("app"), &fixture(), &ps.extract).unwrap();
+        cachebust::verify_dirs(&ps.cache_busting, &tree.path().join("app"), &fixture(), &ps.extract, &renames(&report))
+            .unwrap();
     assert_eq!(problems, Vec::<String>::new());
     let walk =
         cachebust::walk(&ps.cache_busting, &whitelabel::tree::DirTree::open(&tree.path().join("app"), &[]).unwrap())
@@ -217,11 +222,47 @@ fn the_walk_reports_dangling_names_and_stale_stock_names() {
         .unwrap();
     // ... and a name that resolves to nothing.
     std::fs::remove_file(app.join(&renamed[&format!("{ASSETS}/widget-XyZ98765.js")])).unwrap();
-    let problems = cachebust::verify_dirs(&ps.cache_busting, &app, &fixture(), &ps.extract).unwrap();
+    let problems = cachebust::verify_dirs(&ps.cache_busting, &app, &fixture(), &ps.extract, &renames(&report)).unwrap();
     let widget = renamed[&format!("{ASSETS}/widget-XyZ98765.js")].rsplit('/').next().unwrap().to_string();
     assert!(
         problems.iter().any(|p| p == &format!("{locales}: changed, but still under its stock name")),
         "{problems:#?}"
     );
     assert!(problems.iter().any(|p| p.contains(&format!("`{widget}` resolves to no file"))), "{problems:#?}");
+    assert!(
+        problems.contains(&format!("{locales}: superseded by {}, but still named", renamed[&locales])),
+        "{problems:#?}"
+    );
+    assert_eq!(problems.len(), 5, "manifest and import() and __vite__mapDeps name the widget: {problems:#?}");
+}
+
+/// The walk on any branded tree: `WHITELABEL_TREE` (an /app with the overlay
+/// on top) against `WHITELABEL_BASE` (its stock /app) and the render's
+/// `WHITELABEL_REPORT`, e.g. a tree built from the real upstream source; the
+/// branded fixture when they are unset.
+#[test]
+fn every_reference_of_a_branded_tree_resolves() {
+    let ps = patchset();
+    let env = |k: &str| std::env::var_os(k).map(std::path::PathBuf::from);
+    let (_keep, tree, base, report) = match (env("WHITELABEL_TREE"), env("WHITELABEL_BASE"), env("WHITELABEL_REPORT")) {
+        (Some(t), Some(b), Some(r)) => (None, t, b, serde_json::from_slice(&std::fs::read(r).unwrap()).unwrap()),
+        _ => {
+            let (t, overlay, report) = render(&nexa(), &fixture(), &[]);
+            let tree = branded(&overlay);
+            let app = tree.path().join("app");
+            (Some((t, tree)), app, fixture(), report)
+        }
+    };
+    let t = whitelabel::tree::DirTree::open(&tree, &ps.extract).unwrap();
+    let walk = cachebust::walk(&ps.cache_busting, &t).unwrap();
+    let problems = cachebust::verify(
+        &ps.cache_busting,
+        &t,
+        &whitelabel::tree::DirTree::open(&base, &ps.extract).unwrap(),
+        &renames(&report),
+    )
+    .unwrap();
+    println!("{}: {} files reached from {:?}", tree.display(), walk.reached.len(), walk.manifests);
+    assert!(walk.reached.len() > 5);
+    assert_eq!(problems, Vec::<String>::new());
 }
