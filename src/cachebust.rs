@@ -236,37 +236,37 @@ fn is_name_byte(b: u8) -> bool {
 /// shared chunks), a trailing `.map` or trailing dots. Returns the byte range
 /// of the name and whether a `.map` followed it.
 fn names_in<'a>(text: &'a [u8], known: impl Fn(&str) -> bool + 'a) -> impl Iterator<Item = (Range<usize>, bool)> + 'a {
+    runs(text, is_name_byte).filter_map(move |r| {
+        let run = &text[r.clone()];
+        // A hashed name has a '-' and a '.'; most runs (identifiers) have neither.
+        if run.len() < 5 || !run.contains(&b'-') || !run.contains(&b'.') {
+            return None;
+        }
+        let name = std::str::from_utf8(run).ok()?.trim_end_matches('.');
+        // The run itself first: real chunk names can start with `_`.
+        let unprefixed = name.strip_prefix('_').map(|rest| (r.start + 1, rest));
+        std::iter::once((r.start, name)).chain(unprefixed).find_map(|(s, name)| {
+            if known(name) {
+                return Some((s..s + name.len(), false));
+            }
+            let stem = name.strip_suffix(".map").filter(|stem| known(stem))?;
+            Some((s..s + stem.len(), true))
+        })
+    })
+}
+
+/// The maximal runs of bytes of `text` that `is` accepts.
+fn runs<'a>(text: &'a [u8], is: impl Fn(u8) -> bool + 'a) -> impl Iterator<Item = Range<usize>> + 'a {
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < text.len() {
-            while i < text.len() && !is_name_byte(text[i]) {
-                i += 1;
-            }
-            let start = i;
-            while i < text.len() && is_name_byte(text[i]) {
-                i += 1;
-            }
-            let run = &text[start..i];
-            // A hashed name has a '-' and a '.'; most runs (identifiers) have neither.
-            if run.len() < 5 || !run.contains(&b'-') || !run.contains(&b'.') {
-                continue;
-            }
-            let Ok(run) = std::str::from_utf8(run) else { continue };
-            let name = run.trim_end_matches('.');
-            // The run itself first: real chunk names can start with `_`.
-            let unprefixed = name.strip_prefix('_').map(|rest| (start + 1, rest));
-            for (s, name) in std::iter::once((start, name)).chain(unprefixed) {
-                if known(name) {
-                    return Some((s..s + name.len(), false));
-                }
-                if let Some(stem) = name.strip_suffix(".map")
-                    && known(stem)
-                {
-                    return Some((s..s + stem.len(), true));
-                }
-            }
+        while i < text.len() && !is(text[i]) {
+            i += 1;
         }
-        None
+        let start = i;
+        while i < text.len() && is(text[i]) {
+            i += 1;
+        }
+        (start < text.len()).then_some(start..i)
     })
 }
 
@@ -396,13 +396,14 @@ pub fn apply(
     overlay: &mut Overlay,
     reports: &mut Vec<FileReport>,
 ) -> Result<Renames> {
-    let mut done = Renames::default();
+    let done = Renames::default();
     if spec.is_empty() {
         return Ok(done);
     }
-    let mut written: BTreeMap<String, String> = BTreeMap::new(); // new path → old path
-    rename_hashed(spec, tree, overlay, reports, &mut done, &mut written)?;
-    version_unhashed(spec, tree, overlay, reports, &mut done, &mut written)?;
+    let mut w = Work { spec, tree, overlay, reports, done, written: BTreeMap::new() };
+    rename_hashed(&mut w)?;
+    version_unhashed(&mut w)?;
+    let Work { overlay, reports, done, written, .. } = w;
     if let Some(p) = written.keys().find(|p| never.is_match(p.as_str())) {
         return Err(Error::Input(Problem::new(
             p,
@@ -415,14 +416,20 @@ pub fn apply(
     Ok(done)
 }
 
-fn rename_hashed(
-    spec: &Spec,
-    tree: &dyn BaseTree,
-    overlay: &mut Overlay,
-    reports: &mut Vec<FileReport>,
-    done: &mut Renames,
-    written: &mut BTreeMap<String, String>,
-) -> Result<()> {
+/// What the two steps share: their inputs, the overlay and reports they
+/// edit, what they did, and every file they wrote (new path → old path).
+struct Work<'a> {
+    spec: &'a Spec,
+    tree: &'a dyn BaseTree,
+    overlay: &'a mut Overlay,
+    reports: &'a mut Vec<FileReport>,
+    done: Renames,
+    written: BTreeMap<String, String>,
+}
+
+fn rename_hashed(w: &mut Work) -> Result<()> {
+    let (spec, tree) = (w.spec, w.tree);
+    let Work { overlay, reports, done, written, .. } = w;
     let g = Graph::build(spec, tree, overlay)?;
     let n = g.paths.len();
     // Dirty: changed by the overlay, or naming a dirty file.
@@ -617,39 +624,21 @@ fn put(
 /// Absolute URL paths (`/favicon-32x32.png`, JSON's `\/x.png`) in `text`
 /// that are not followed by a query already: (byte range, path under `root`).
 fn url_paths<'a>(text: &'a [u8], root: &'a str) -> impl Iterator<Item = (Range<usize>, String)> + 'a {
-    let is_path = |b: u8| is_name_byte(b) || matches!(b, b'/' | b'~' | b'%');
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < text.len() {
-            while i < text.len() && !is_path(text[i]) {
-                i += 1;
-            }
-            let start = i;
-            while i < text.len() && is_path(text[i]) {
-                i += 1;
-            }
-            let run = &text[start..i];
-            // One leading slash: `//host/x` and `https://…` are other hosts.
-            let local = run.len() > 1 && run[0] == b'/' && run[1] != b'/' && (start == 0 || text[start - 1] != b':');
-            if !local || text.get(i) == Some(&b'?') {
-                continue;
-            }
-            let Ok(run) = std::str::from_utf8(run) else { continue };
-            let run = run.trim_end_matches('.');
-            return Some((start..start + run.len(), format!("{root}{run}")));
+    runs(text, |b| is_name_byte(b) || matches!(b, b'/' | b'~' | b'%')).filter_map(move |r| {
+        let run = &text[r.clone()];
+        // One leading slash: `//host/x` and `https://…` are other hosts.
+        let local = run.len() > 1 && run[0] == b'/' && run[1] != b'/' && (r.start == 0 || text[r.start - 1] != b':');
+        if !local || text.get(r.end) == Some(&b'?') {
+            return None;
         }
-        None
+        let run = std::str::from_utf8(run).ok()?.trim_end_matches('.');
+        Some((r.start..r.start + run.len(), format!("{root}{run}")))
     })
 }
 
-fn version_unhashed(
-    spec: &Spec,
-    tree: &dyn BaseTree,
-    overlay: &mut Overlay,
-    reports: &mut Vec<FileReport>,
-    done: &mut Renames,
-    written: &mut BTreeMap<String, String>,
-) -> Result<()> {
+fn version_unhashed(w: &mut Work) -> Result<()> {
+    let (spec, tree) = (w.spec, w.tree);
+    let Work { overlay, reports, done, written, .. } = w;
     let Some(v) = &spec.versioned else { return Ok(()) };
     let referrers: Vec<String> = tree
         .files()
