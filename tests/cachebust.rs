@@ -156,6 +156,21 @@ fn changed_hashed_files_and_their_importers_get_new_names_and_every_reference_re
     let versioned: BTreeMap<String, Vec<String>> =
         serde_json::from_value(report["cache_busting"]["versioned"].clone()).unwrap();
     assert!(versioned.contains_key("app/views/layouts/vueapp.html.erb"), "{versioned:?}");
+    // Every versioned referrer still parses: ERB by Ruby's ERB, XML, JSON.
+    for r in versioned.keys() {
+        let path = overlay.join(r);
+        if r.ends_with(".erb") {
+            let o = std::process::Command::new("ruby")
+                .args(["-rerb", "-e", "ERB.new(File.read(ARGV[0]), trim_mode: '-').src", path.to_str().unwrap()])
+                .output()
+                .expect("ruby");
+            assert!(o.status.success(), "{r}: {}", String::from_utf8_lossy(&o.stderr));
+        } else if r.ends_with(".xml") {
+            roxmltree::Document::parse(text(&out[r])).unwrap_or_else(|e| panic!("{r}: {e}"));
+        } else {
+            serde_json::from_slice::<Value>(&out[r]).unwrap_or_else(|e| panic!("{r}: {e}"));
+        }
+    }
 
     // The walk from the manifests: every name resolves, nothing reached is stale.
     let tree = branded(&overlay);
