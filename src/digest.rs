@@ -46,6 +46,15 @@ pub fn pinned(s: &str) -> std::result::Result<ImageRef, String> {
     }
 }
 
+/// `repo@sha256:<64 hex>` → `sha256:<12 hex>` (the reference itself when it
+/// is not pinned), for tables: the repository is in the tag beside it.
+pub fn short(reference: &str) -> String {
+    match ImageRef::parse(reference).ok().as_ref().and_then(ImageRef::digest) {
+        Some(d) => d[..d.len().min("sha256:".len() + 12)].to_string(),
+        None => reference.to_string(),
+    }
+}
+
 /// Reads a digest file: `None` when it does not exist, an error naming the
 /// file when it is not [`DIGEST_LINE`].
 pub fn read(path: &Path) -> std::result::Result<Option<ImageRef>, String> {

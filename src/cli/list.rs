@@ -194,7 +194,7 @@ fn print_table(rows: &[Row], daemon: bool) {
             (None, false) => (dash(), dash()),
         };
         let pushed = match (&r.pushed, &r.pushed_error) {
-            (Some(p), _) => short_digest(p),
+            (Some(p), _) => crate::digest::short(p),
             (None, Some(_)) => "(unreadable)".into(),
             (None, None) => dash(),
         };
@@ -204,14 +204,6 @@ fn print_table(rows: &[Row], daemon: bool) {
     for row in &table {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:w$}")).collect();
         out!("{}", cells.join("  ").trim_end());
-    }
-}
-
-/// `repo@sha256:<64 hex>` → `sha256:<12 hex>`: the repository is in the tag.
-fn short_digest(reference: &str) -> String {
-    match reference.split_once("@sha256:") {
-        Some((_, hex)) => format!("sha256:{}", &hex[..hex.len().min(12)]),
-        None => reference.to_string(),
     }
 }
 
@@ -235,7 +227,7 @@ mod tests {
     #[test]
     fn digests_and_cells() {
         let hex = "0123456789abcdef".repeat(4);
-        assert_eq!(short_digest(&format!("r.io/a/b@sha256:{hex}")), "sha256:0123456789ab");
+        assert_eq!(crate::digest::short(&format!("r.io/a/b@sha256:{hex}")), "sha256:0123456789ab");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(clean("a\u{1b}[31mb"), "a\u{fffd}[31mb");
     }
