@@ -19,7 +19,7 @@ use crate::image_ref::ImageRef;
 const MAX_DIGEST_FILE: u64 = 4096;
 
 /// What a digest file must hold, for messages.
-pub const DIGEST_LINE: &str = "one line `repository@sha256:<64 lower-case hex digits>`";
+pub const DIGEST_LINE: &str = "one line `repo@sha256:<64 lower-case hex digits>`";
 
 /// `sha256:<64 lower-case hex>`.
 pub fn is_sha256(digest: &str) -> bool {
@@ -55,22 +55,20 @@ pub fn short(reference: &str) -> String {
     }
 }
 
-/// Reads a digest file: `None` when it does not exist, an error naming the
-/// file when it is not [`DIGEST_LINE`].
+/// Reads a digest file: `None` when it does not exist, else what is wrong
+/// with it (the caller names the file) when it is not [`DIGEST_LINE`].
 pub fn read(path: &Path) -> std::result::Result<Option<ImageRef>, String> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{} cannot be read: {e}", path.display())),
+        Err(e) => return Err(format!("cannot be read: {e}")),
     };
     let mut text = String::new();
-    file.take(MAX_DIGEST_FILE)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
+    file.take(MAX_DIGEST_FILE).read_to_string(&mut text).map_err(|e| format!("cannot be read: {e}"))?;
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     match lines.as_slice() {
-        [one] => pinned(one).map(Some).map_err(|why| format!("{} is not {DIGEST_LINE}: {why}", path.display())),
-        _ => Err(format!("{} is not {DIGEST_LINE}", path.display())),
+        [one] => pinned(one).map(Some).map_err(|why| format!("is not {DIGEST_LINE}: {why}")),
+        _ => Err(format!("is not {DIGEST_LINE}")),
     }
 }
 

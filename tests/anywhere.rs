@@ -154,7 +154,17 @@ fn the_installed_tool_works_in_a_directory_with_only_brands() {
         &bin,
         &work,
         &cache,
-        &["build", "nexa", "--base-dir", fixture_copy.to_str().unwrap(), "--repository", &repository, "--json"],
+        // --no-cache: a real build and its audit, even when an earlier run left the image.
+        &[
+            "build",
+            "nexa",
+            "--base-dir",
+            fixture_copy.to_str().unwrap(),
+            "--repository",
+            &repository,
+            "--no-cache",
+            "--json",
+        ],
     ));
     assert_eq!(built["audit"]["clean"], true, "{built:#}");
     let tag = built["tags"][0].as_str().unwrap().to_string();

@@ -132,7 +132,13 @@ fn problems_of(e: &Error, dir: &Path) -> Vec<Problem> {
 
 /// `stacks/<brand>.digest` (see [`crate::digest::read`]).
 fn read_digest(path: &Path) -> std::result::Result<Option<String>, String> {
-    crate::digest::read(path).map(|r| r.map(|r| r.to_string()))
+    crate::digest::read(path).map(|r| r.map(|r| r.to_string())).map_err(|why| {
+        format!(
+            "{} {why} (rewrite it with `whitelabel build <BRAND> --push --digest-file {}`)",
+            path.display(),
+            path.display()
+        )
+    })
 }
 
 /// Every whitelabel image on the daemon, newest first; else whether the
