@@ -22,6 +22,14 @@ pub enum Library {
     Dir(PathBuf),
 }
 
+/// Where errors name the built-in files: `built-in:patches/<set>/<file>`.
+const BUILT_IN_PREFIX: &str = "built-in:patches";
+
+/// `built-in`, or the directory `ps` was read from (a `--json` field).
+pub fn source_of(ps: &PatchSet) -> String {
+    if ps.dir.starts_with(BUILT_IN_PREFIX) { "built-in".into() } else { ps.dir.display().to_string() }
+}
+
 /// One patch set as `whitelabel patchsets` lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed {
@@ -87,14 +95,14 @@ impl Library {
                         let file = p.strip_prefix(&prefix)?;
                         (!file.contains('/') && file.ends_with(".toml")).then(|| {
                             let text = String::from_utf8(bytes.to_vec()).map_err(|_| "not UTF-8".to_string());
-                            (Path::new("built-in:patches").join(p), text)
+                            (Path::new(BUILT_IN_PREFIX).join(p), text)
                         })
                     })
                     .collect();
                 if name.is_empty() || !files.iter().any(|(p, _)| p.ends_with("patchset.toml")) {
                     return Ok(None);
                 }
-                PatchSet::from_files(&Path::new("built-in:patches").join(name), files).map(Some)
+                PatchSet::from_files(&Path::new(BUILT_IN_PREFIX).join(name), files).map(Some)
             }
             Library::Dir(dir) => {
                 let set = if dir.join("patchset.toml").is_file() { dir.clone() } else { dir.join(name) };
@@ -142,10 +150,7 @@ impl Library {
                 version: ps.version.clone(),
                 source_repository: ps.source.clone(),
                 revision: ps.revision.clone(),
-                source: match self {
-                    Library::BuiltIn => "built-in".into(),
-                    Library::Dir(_) => ps.dir.display().to_string(),
-                },
+                source: source_of(&ps),
                 digest: ps.digest.clone(),
                 rules: ps.rules.len(),
                 stock_files: ps.stock.len(),
@@ -191,6 +196,7 @@ mod tests {
         assert_eq!(built_in.digest, dir.digest, "same files, same digest");
         assert_eq!(built_in.rules.len(), dir.rules.len());
         assert_eq!(built_in.rules[0].category(), "logos");
+        assert_eq!((source_of(&built_in), source_of(&dir)), ("built-in".into(), dir.dir.display().to_string()));
         assert!(lib.load("../etc").unwrap().is_none());
         // Each stock file belongs to its rule: a target of a rule that
         // replaces it, or a source a recognising rule finds inlined.

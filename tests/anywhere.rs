@@ -167,6 +167,7 @@ fn the_installed_tool_works_in_a_directory_with_only_brands() {
         ],
     ));
     assert_eq!(built["audit"]["clean"], true, "{built:#}");
+    assert_eq!(built["patchset_source"], "built-in");
     let tag = built["tags"][0].as_str().unwrap().to_string();
     let o = run(&bin, &work, &cache, &["audit", &tag, "--json"]);
     assert_eq!(o.status.code(), Some(0), "the built image audits clean: {}", out(&o));

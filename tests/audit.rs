@@ -151,6 +151,7 @@ fn the_fixture_base_shows_every_planted_item_in_its_category() {
 #[test]
 fn with_no_base_stock_files_are_known_by_their_upstream_bytes() {
     let v = audit_json(&fixture(), &[]);
+    assert_eq!(v["patchset_source"], PATCHES, "--patches is said");
     let reference = v["reference"].as_str().unwrap();
     assert!(reference.starts_with("no base: stock files are the upstream ones"), "{reference}");
     let stock: BTreeSet<String> =

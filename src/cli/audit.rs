@@ -86,6 +86,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<bool> {
         let mut v = serde_json::to_value(&result).expect("audit serialises");
         v["ok"] = result.clean().into();
         v["patchset"] = ps.name.clone().into();
+        v["patchset_source"] = crate::patches::source_of(&ps).into();
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
         print(&result, args.verbose);

@@ -176,6 +176,7 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         let mut v = serde_json::to_value(&outcome).expect("outcome serialises");
         v["ok"] = true.into();
         v["brand"] = req.brand.id.clone().into();
+        v["patchset_source"] = crate::patches::source_of(&req.patchset).into();
         v["stages"] = serde_json::to_value(&stages).expect("stages serialise");
         v["warnings"] = serde_json::to_value(&warnings).expect("warnings serialise");
         v["seconds"] = total.into();
