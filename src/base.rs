@@ -42,8 +42,8 @@ impl BaseImage {
     pub fn digest(&self) -> String {
         self.repo_digest
             .as_deref()
-            .and_then(|d| d.split_once('@'))
-            .map(|(_, d)| d.to_string())
+            .and_then(|d| crate::image_ref::ImageRef::parse(d).ok())
+            .and_then(|r| r.digest().map(str::to_string))
             .unwrap_or(self.id.clone())
     }
 

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 
 use crate::docker::{Cleanup, Daemon};
 use crate::error::Error;
+use crate::image_ref::ImageRef;
 use crate::pipeline::{self, Outcome, Request};
 use crate::progress::Progress;
 
@@ -47,7 +48,7 @@ pub async fn build_all(
 
     // Each base once: imported, looked up and extracted before the brands
     // start, so they all read it from the cache.
-    let mut bases: Vec<(String, Option<String>)> = Vec::new();
+    let mut bases: Vec<(ImageRef, Option<String>)> = Vec::new();
     for (_, r) in &ready {
         if bases.iter().any(|(b, _)| *b == r.base) {
             continue;

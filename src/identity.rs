@@ -110,23 +110,6 @@ pub fn epoch(base_created: u64) -> Result<u64> {
     }
 }
 
-/// Splits `host:5000/a/b:tag` into (`host:5000/a/b`, `tag`); no tag → `latest`.
-pub fn split_tag(reference: &str) -> (&str, &str) {
-    let name = reference.split('@').next().unwrap_or(reference);
-    match name.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
-        _ => (name, "latest"),
-    }
-}
-
-/// The registry host of a repository, as Docker resolves it.
-pub fn registry_host(repository: &str) -> &str {
-    match repository.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
-        _ => "docker.io",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,10 +117,5 @@ mod tests {
     #[test]
     fn slugs_and_references() {
         assert_eq!(slug("Nexa Team"), "nexa-team");
-        assert_eq!(split_tag("127.0.0.1:5000/nexa/chatwoot:v1-nexa"), ("127.0.0.1:5000/nexa/chatwoot", "v1-nexa"));
-        assert_eq!(split_tag("127.0.0.1:5000/nexa/chatwoot"), ("127.0.0.1:5000/nexa/chatwoot", "latest"));
-        assert_eq!(registry_host("127.0.0.1:5000/nexa/chatwoot"), "127.0.0.1:5000");
-        assert_eq!(registry_host("registry.nexateam.com.br/nexa/chatwoot"), "registry.nexateam.com.br");
-        assert_eq!(registry_host("chatwoot/chatwoot"), "docker.io");
     }
 }

@@ -356,24 +356,6 @@ pub fn cache_is_current(cached: &str, value: &Value) -> bool {
         .is_some_and(|v| v == value.to_json())
 }
 
-/// The warning (message, fix) for a base image with `enterprise/` (a plain
-/// `vX.Y.Z` tag): its daily `Internal::ReconcilePlanConfigService` resets
-/// these rows to Chatwoot's values on the community plan.
-pub fn enterprise_warning(base: &str) -> Option<(String, String)> {
-    let name = base.split('@').next().unwrap_or(base);
-    let (repo, tag) = name.rsplit_once(':').filter(|(_, t)| !t.contains('/'))?;
-    let plain = regex::Regex::new(r"^v[0-9]+\.[0-9]+\.[0-9]+$").expect("valid regex");
-    plain.is_match(tag).then(|| {
-        (
-            format!(
-                "{base} contains enterprise/, whose daily plan reconciliation \
-                 (Internal::ReconcilePlanConfigService) resets these rows to Chatwoot's values on the community plan"
-            ),
-            format!("build and run the brand's image on {repo}:{tag}-ce"),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,14 +494,5 @@ mod tests {
         assert!(!cache_is_current(r#"{"value":"Chatwoot"}"#, &text("Nexa")));
         assert!(!cache_is_current(r#"{"value":"true"}"#, &Value::Bool(true)));
         assert!(!cache_is_current("garbage", &text("Nexa")));
-    }
-
-    #[test]
-    fn warns_for_plain_tags_only() {
-        assert!(enterprise_warning("chatwoot/chatwoot:v3.15.0").unwrap().1.contains("chatwoot/chatwoot:v3.15.0-ce"));
-        assert!(enterprise_warning("localhost:5000/chatwoot/chatwoot:v3.15.0").is_some());
-        assert!(enterprise_warning("chatwoot/chatwoot:v3.15.0-ce").is_none());
-        assert!(enterprise_warning("chatwoot/chatwoot").is_none());
-        assert!(enterprise_warning("localhost:5000/chatwoot").is_none());
     }
 }

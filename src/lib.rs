@@ -4,7 +4,8 @@
 //!
 //! The patching side (no Docker):
 //! - [`brand`]: the brand pack and its validation.
-//! - [`patchset`]: the version-specific rules, loaded from TOML.
+//! - [`patchset`]: the version-specific rules, loaded from TOML;
+//!   [`patches`]: where patch sets come from (built in, or `--patches DIR`).
 //! - [`render`]: the engine applying rules to a [`tree::BaseTree`].
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
 //! - [`cachebust`]: new names for content-named files the overlay changed,
@@ -12,7 +13,8 @@
 //! - [`audit`]: what is left of the upstream brand in a tree, and damage.
 //!
 //! Between the two (pure, no Docker):
-//! - [`identity`]: input hash, labels, default tag.
+//! - [`identity`]: input hash, labels, default tag; [`image_ref`]: image
+//!   references, parsed once; [`digest`]: the digest file and sha256 hex.
 //! - [`archive`], [`context`], [`assemble`]: deterministic tars, the
 //!   Dockerfile context, and images assembled without a builder.
 //! - [`cache`]: base files extracted once per base image.
@@ -40,6 +42,7 @@ pub mod color;
 pub mod compress;
 pub mod config_db;
 pub mod context;
+pub mod digest;
 pub mod docker;
 pub mod edits;
 pub mod error;
@@ -47,7 +50,9 @@ pub mod escape;
 pub mod fleet;
 pub mod icon;
 pub mod identity;
+pub mod image_ref;
 pub mod installation;
+pub mod patches;
 pub mod patchset;
 pub mod pipeline;
 pub mod preview;

@@ -18,6 +18,7 @@ use crate::context;
 use crate::docker::{self, Cleanup, Daemon};
 use crate::error::{Error, Result};
 use crate::identity::{self, INPUT_LABEL, Identity, Recipe};
+use crate::image_ref::ImageRef;
 use crate::patchset::PatchSet;
 use crate::progress::{Progress, human_bytes};
 use crate::render::{self, Overlay};
@@ -49,12 +50,12 @@ pub struct Request {
     pub brand: Arc<Brand>,
     pub patchset: Arc<PatchSet>,
     /// The base image reference (`--base`, else the brand's).
-    pub base: String,
+    pub base: ImageRef,
     /// Import this extracted app tree as the base first.
     pub base_dir: Option<PathBuf>,
-    pub repository: String,
+    pub repository: ImageRef,
     /// Tags besides the default one.
-    pub tags: Vec<String>,
+    pub tags: Vec<ImageRef>,
     pub push: bool,
     pub platform: Option<String>,
     pub no_cache: bool,
@@ -98,7 +99,7 @@ pub struct Outcome {
 pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: &Progress) -> Result<Outcome> {
     let base = base_image(daemon, req, progress).await?;
     let mut ident = identify(req, &base)?;
-    let mut tags = vec![ident.tag.clone()];
+    let mut tags = vec![ImageRef::parse(&ident.tag).map_err(|why| Error::usage(why, "check [image].repository"))?];
     for t in &req.tags {
         if !tags.contains(t) {
             tags.push(t.clone());
@@ -109,8 +110,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
     let creds = if req.push { Some(docker::push::credentials(&req.repository)?) } else { None };
     let in_registry = match &creds {
         Some(c) => {
-            let stage = progress
-                .start("registry", format!("asking {} for {}", identity::registry_host(&req.repository), ident.tag));
+            let stage = progress.start("registry", format!("asking {} for {}", req.repository.registry(), ident.tag));
             let d = docker::push::preflight(daemon, &ident.tag, c).await?;
             stage.done(match &d {
                 Some(d) => format!("already has {} ({d})", ident.tag),
@@ -125,7 +125,7 @@ pub async fn build(daemon: &Daemon, req: &Request, cleanup: &Cleanup, progress: 
 
     let mut outcome = Outcome {
         image_id: String::new(),
-        tags: tags.clone(),
+        tags: tags.iter().map(ImageRef::to_string).collect(),
         input: ident.input.clone(),
         builder: req.builder,
         base: base.reference.clone(),
@@ -224,15 +224,15 @@ pub fn identify(req: &Request, base: &BaseImage) -> Result<Identity> {
     let epoch = identity::epoch(base.created)?;
     // The Dockerfile is part of the image only when it is what builds it.
     let dockerfile = if req.builder == Builder::Dockerfile { req.dockerfile.0.as_str() } else { "" };
-    let recipe = Recipe { builder: req.builder.name(), dockerfile, epoch, repository: &req.repository };
+    let recipe = Recipe { builder: req.builder.name(), dockerfile, epoch, repository: req.repository.as_str() };
     identity::identify(&req.brand, &req.patchset, base, &recipe)
 }
 
 /// Pushes every tag; returns `repository@digest` of the first (the default tag).
 async fn push_all(
     daemon: &Daemon,
-    tags: &[String],
-    repository: &str,
+    tags: &[ImageRef],
+    repository: &ImageRef,
     creds: &docker::push::Credentials,
     progress: &Progress,
 ) -> Result<String> {
@@ -240,28 +240,28 @@ async fn push_all(
     for (i, t) in tags.iter().enumerate() {
         // A --tag may name another registry: its own credentials.
         let other;
-        let creds = if identity::registry_host(t) == identity::registry_host(repository) {
+        let creds = if t.registry() == repository.registry() {
             creds
         } else {
-            other = docker::push::credentials(identity::split_tag(t).0)?;
+            other = docker::push::credentials(t)?;
             &other
         };
         let stage = progress.start("push", format!("pushing {t}"));
         let digest = docker::push::push(daemon, t, creds, &stage).await?;
         stage.done(format!("{t} → {digest}"));
         if i == 0 {
-            first = format!("{}@{digest}", identity::split_tag(t).0);
+            first = format!("{}@{digest}", t.repository());
         }
     }
     Ok(first)
 }
 
-async fn tag_all(daemon: &Daemon, id: &str, tags: &[String], progress: &Progress) -> Result<()> {
+async fn tag_all(daemon: &Daemon, id: &str, tags: &[ImageRef], progress: &Progress) -> Result<()> {
     let stage = progress.start("tag", format!("tagging {}", short_id(id)));
     for t in tags {
         daemon.tag(id, t).await?;
     }
-    stage.done(tags.join(", "));
+    stage.done(tags.iter().map(ImageRef::as_str).collect::<Vec<_>>().join(", "));
     Ok(())
 }
 
@@ -538,8 +538,7 @@ pub fn context_tar(
 
 /// The base image name `--base-dir` imports under when no `--base` is given:
 /// never the upstream name itself, so a trial never shadows a real image.
-pub fn import_name(base: &str) -> String {
-    let (repo, tag) = identity::split_tag(base);
-    let name = repo.rsplit('/').next().unwrap_or(repo);
-    format!("whitelabel-import/{name}:{tag}")
+pub fn import_name(base: &ImageRef) -> ImageRef {
+    let name = format!("whitelabel-import/{}:{}", base.name(), base.tag_or_latest());
+    ImageRef::parse(&name).expect("a name and tag from a parsed reference form a reference")
 }

@@ -14,6 +14,7 @@ use crate::brand::Brand;
 use crate::docker::entrypoint;
 use crate::error::{Error, Problem, Result};
 use crate::escape::yaml_quoted;
+use crate::image_ref::ImageRef;
 use crate::secrets::{self, Secret};
 
 pub const POSTGRES_IMAGE: &str = "pgvector/pgvector:pg16";
@@ -85,30 +86,15 @@ fn list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| value(s)).collect::<Vec<_>>().join(", "))
 }
 
-/// `repo[:tag]@sha256:<64 hex>`.
+/// `repo[:tag]@sha256:<64 lower-case hex>` (see [`crate::digest`]).
 pub fn is_digest_reference(s: &str) -> bool {
-    s.split_once('@').is_some_and(|(name, digest)| {
-        !name.contains('@')
-            && crate::brand::is_reference(name)
-            && digest
-                .strip_prefix("sha256:")
-                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    })
-}
-
-/// The repository part of a reference (no tag, no digest).
-pub fn repository_of(reference: &str) -> &str {
-    let name = reference.split('@').next().unwrap_or(reference);
-    match name.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => repo,
-        _ => name,
-    }
+    crate::digest::pinned(s).is_ok()
 }
 
 /// The image to pin, from `--image`: refused unless it is a digest reference.
-pub fn image_from_arg(image: &str, digest_file: &Path) -> Result<String> {
-    if is_digest_reference(image) {
-        return Ok(image.to_string());
+pub fn image_from_arg(image: &str, digest_file: &Path) -> Result<ImageRef> {
+    if let Ok(r) = crate::digest::pinned(image) {
+        return Ok(r);
     }
     let fix = if image.contains('@') {
         "write it as repo@sha256:<64 lower-case hex digits>".to_string()
@@ -122,32 +108,25 @@ pub fn image_from_arg(image: &str, digest_file: &Path) -> Result<String> {
     Err(Error::usage(format!("--image `{image}` is not pinned by digest (repo@sha256:…)"), fix))
 }
 
-/// The image to pin, from a digest file: one line `repo@sha256:<64 hex>`, as
+/// The image to pin, from a digest file (see [`crate::digest::read`]), as
 /// `whitelabel build --push --digest-file FILE` writes it.
-pub fn image_from_file(path: &Path, brand_arg: &str) -> Result<String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Input(Problem::new(
-                path,
-                None,
-                "does not exist, so there is no image digest to pin",
-                format!(
-                    "build and push first: `whitelabel build {brand_arg} --push --digest-file {}`, \
-                     or pass --image repo@sha256:…",
-                    path.display()
-                ),
-            )));
-        }
-        Err(e) => return Err(Error::io("reading", path, e)),
-    };
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    match lines.as_slice() {
-        [one] if is_digest_reference(one) => Ok(one.to_string()),
-        _ => Err(Error::Input(Problem::new(
+pub fn image_from_file(path: &Path, brand_arg: &str) -> Result<ImageRef> {
+    match crate::digest::read(path) {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(Error::Input(Problem::new(
             path,
             None,
-            "does not hold exactly one line `repo@sha256:<64 hex digits>`",
+            "does not exist, so there is no image digest to pin",
+            format!(
+                "build and push first: `whitelabel build {brand_arg} --push --digest-file {}`, \
+                 or pass --image repo@sha256:…",
+                path.display()
+            ),
+        ))),
+        Err(why) => Err(Error::Input(Problem::new(
+            path,
+            None,
+            why,
             format!("rewrite it with `whitelabel build {brand_arg} --push --digest-file {}`", path.display()),
         ))),
     }
@@ -446,8 +425,6 @@ mod tests {
         assert!(!is_digest_reference(&D1.replace("1111", "AAAA")));
         assert!(!is_digest_reference(&D1[..D1.len() - 1]));
         assert!(!is_digest_reference(&format!("{D1}@sha256:00")));
-        assert_eq!(repository_of(D1), "r.io/nexa/chatwoot");
-        assert_eq!(repository_of("localhost:5000/x:v1@sha256:00"), "localhost:5000/x");
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn ruby(args: &[&str], stdin: &str) -> String {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("ruby with ruby-activesupport is needed (.ci/services up installs them)");
+        .unwrap_or_else(|e| panic!("{} ({e})", needs("ruby with ruby-activesupport")));
     use std::io::Write;
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let o = child.wait_with_output().unwrap();
@@ -254,7 +254,7 @@ fn brands_an_existing_install_once() {
     let o = ok(&install.apply("nexa", &[])).clone();
     let err = stderr(&o);
     assert_eq!(err.matches("warning:").count(), 1, "{err}");
-    assert!(err.contains("brand.toml: image.base: chatwoot/chatwoot:v3.15.0 contains enterprise/"), "{err}");
+    assert!(err.contains("brand.toml: image.base: base image chatwoot/chatwoot:v3.15.0 contains enterprise/"), "{err}");
     assert!(err.contains("fix: build and run the brand's image on chatwoot/chatwoot:v3.15.0-ce"), "{err}");
     let out = stdout(&o);
     assert!(out.contains("Chatwoot\" → \"Nexa\"") && out.contains("9 rows written"), "{out}");

@@ -58,8 +58,11 @@ fn branded_tree() -> (tempfile::TempDir, BTreeMap<String, String>) {
 
 #[test]
 fn the_fixture_base_shows_every_planted_item_in_its_category() {
-    let v = audit_json(&fixture(), &[]);
-    assert_eq!(v["reference"].as_str().unwrap().split(' ').next(), Some("itself"));
+    // The fixture's icons and logos are made up, not the upstream bytes: it
+    // is named as its own reference for them to be the stock ones (the next
+    // test audits it with no base).
+    let v = audit_json(&fixture(), &["--base", fixture().to_str().unwrap()]);
+    assert!(v["reference"].as_str().unwrap().contains("chatwoot-v3.15.0"), "{}", v["reference"]);
     let has = |p: &str, c: &str| count(&v, p, c);
     let locales = "public/vite/assets/dashboard-locales-AbC123xy.js";
 
@@ -142,6 +145,57 @@ fn the_fixture_base_shows_every_planted_item_in_its_category() {
         assert!(!excerpt.contains("installationName"), "a code literal is not a finding: {excerpt}");
     }
     assert!(v["kept"].is_null(), "kept items only with --verbose");
+}
+
+/// With no base, a tree is never its own yardstick: stock files are the
+/// upstream bytes the patch set lists (from the real upstream files), found
+/// at any path. The fixture's made-up icons are not stock then; the real
+/// upstream SVGs (../shared) are, where they belong and under another name.
+#[test]
+fn with_no_base_stock_files_are_known_by_their_upstream_bytes() {
+    let v = audit_json(&fixture(), &[]);
+    assert_eq!(v["patchset_source"], PATCHES, "--patches is said");
+    let reference = v["reference"].as_str().unwrap();
+    assert!(reference.starts_with("no base: stock files are the upstream ones"), "{reference}");
+    let stock: BTreeSet<String> =
+        by_place(&v).into_keys().filter(|(_, c)| c == "stock-asset").map(|(p, _)| p).collect();
+    let want: BTreeSet<String> = [
+        // Vite's inlined bubble logo, recognised by its path data.
+        "public/vite/assets/dashboard-AbC123zz.js",
+        // Upstream ships these empty: the same (empty) bytes, at their own path.
+        "public/apple-touch-icon.png",
+        "public/apple-touch-icon-precomposed.png",
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(stock, want, "the fixture's made-up icons are not upstream bytes");
+
+    let (tmp, _) = branded_tree();
+    let app = tmp.path().join("app");
+    let v = audit_json(&app, &["--brand", "nexa"]);
+    assert_eq!(v["findings"], Value::Array(vec![]), "the brand's own icons are not stock: {v:#}");
+
+    let shared = repo().join("../shared/chatwoot-v3.15.0/public/brand-assets");
+    if !shared.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/chatwoot-v3.15.0 beside the checkout");
+        return;
+    }
+    std::fs::copy(shared.join("logo_thumbnail.svg"), app.join("public/brand-assets/logo_thumbnail.svg")).unwrap();
+    std::fs::create_dir_all(app.join("public/uploads")).unwrap();
+    std::fs::copy(shared.join("logo.svg"), app.join("public/uploads/x.bin")).unwrap();
+    let v = audit_json(&app, &["--brand", "nexa"]);
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap().to_string(), f["excerpt"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(found.len(), 2, "{v:#}");
+    assert!(found[0].0 == "public/brand-assets/logo_thumbnail.svg" && found[0].1.starts_with("the upstream file"));
+    assert_eq!(found[1].0, "public/uploads/x.bin");
+    assert!(found[1].1.starts_with("a copy of upstream public/brand-assets/logo.svg"), "{found:?}");
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["category"] == "stock-asset"));
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn rendered(pack: &Path) -> (Brand, Overlay, Report) {
 }
 
 fn fonts() -> Fonts {
-    Fonts::system().unwrap_or_else(|e| panic!("{e}"))
+    Fonts::system().unwrap_or_else(|e| panic!("{e}; {}", needs("a system font (fonts-dejavu-core)")))
 }
 
 fn px(img: &RgbaImage, x: u32, y: u32) -> Rgb {

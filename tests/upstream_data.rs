@@ -169,3 +169,25 @@ fn audit_finds_the_product_strings_of_real_en_and_pt_br() {
         assert_eq!(found, named - protected + 2, "{locale}: dashboard strings plus widget and survey POWERED_BY");
     }
 }
+
+/// The patch set's stock-file hashes are the real upstream bytes: every
+/// listed file that ../shared holds (the brand SVGs) hashes as listed, and
+/// each brand SVG there is listed.
+#[test]
+fn the_stock_list_holds_the_real_upstream_bytes() {
+    use sha2::Digest;
+    let Some(shared) = shared() else { return };
+    let ps = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
+    let mut checked = 0;
+    for s in &ps.stock {
+        let Ok(bytes) = std::fs::read(shared.join(&s.path)) else { continue };
+        assert_eq!(bytes.len() as u64, s.size, "{}", s.path);
+        assert_eq!(<[u8; 32]>::from(sha2::Sha256::digest(&bytes)), s.sha256, "{}", s.path);
+        checked += 1;
+    }
+    for svg in ["logo.svg", "logo_dark.svg", "logo_thumbnail.svg"] {
+        let path = format!("public/brand-assets/{svg}");
+        assert!(ps.stock.iter().any(|s| s.path == path), "{path} is not in the stock list");
+    }
+    assert!(checked >= 3, "only {checked} listed files are in ../shared");
+}

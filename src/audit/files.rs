@@ -23,30 +23,59 @@ fn replaces_whole_file(rule: &Rule) -> bool {
     matches!(rule.op, Op::Asset { .. } | Op::Icon(_))
 }
 
-/// sha256 → path of every file the patch set replaces whole (logos, icons,
-/// the mail layout) in the reference: the stock files.
-pub(super) fn stock_hashes(ps: &PatchSet, reference: &dyn BaseTree) -> HashMap<[u8; 32], Vec<String>> {
-    let mut out: HashMap<[u8; 32], Vec<String>> = HashMap::new();
+/// The stock files: sha256 → upstream paths, and their sizes (a file of
+/// another size is not hashed).
+#[derive(Default)]
+pub(super) struct Stock {
+    pub by_hash: HashMap<[u8; 32], Vec<String>>,
+    pub sizes: std::collections::HashSet<u64>,
+}
+
+impl Stock {
+    /// Whether a file of `size` bytes may be one (empty files only at their own path).
+    pub fn may_be(&self, size: u64) -> bool {
+        size > 0 && self.sizes.contains(&size)
+    }
+}
+
+/// sha256 → upstream paths of the stock files: the patch set's list of
+/// upstream files by hash (`[[stock]]`, so no reference is needed), plus,
+/// when there is a reference, every file there the patch set replaces
+/// whole (logos, icons, the mail layout), whatever their bytes. Without a
+/// reference the audited tree's own files are never the yardstick: a
+/// branded tree's logos are not stock because they sit where logos go.
+pub(super) fn stock_hashes(ps: &PatchSet, reference: Option<&dyn BaseTree>) -> Stock {
+    let mut out = Stock::default();
+    for s in &ps.stock {
+        out.by_hash.entry(s.sha256).or_default().push(s.path.clone());
+        out.sizes.insert(s.size);
+    }
+    let Some(reference) = reference else { return out };
     for path in reference.files() {
         if ps.never.is_match(path) || !ps.rules.iter().any(|r| replaces_whole_file(r) && r.targets(path)) {
             continue;
         }
         if let Ok(bytes) = reference.read(path) {
-            out.entry(Sha256::digest(&bytes).into()).or_default().push(path.clone());
+            out.sizes.insert(bytes.len() as u64);
+            let paths = out.by_hash.entry(Sha256::digest(&bytes).into()).or_default();
+            if !paths.contains(path) {
+                paths.push(path.clone());
+            }
         }
     }
     out
 }
 
 /// A file with the bytes of a stock file: at a logo/icon/layout path, or a
-/// copy of one anywhere (an empty file only counts at its own path).
+/// copy of one anywhere, under any name (an empty file only counts at its
+/// own path).
 pub(super) fn stock_asset(ctx: &Ctx, path: &str, data: &[u8], rules: &[&Rule], findings: &mut Vec<Finding>) {
     let target = rules.iter().find(|r| replaces_whole_file(r));
-    if target.is_none() && (data.is_empty() || !is_image(path)) {
+    if target.is_none() && !ctx.stock.may_be(data.len() as u64) {
         return;
     }
     let hash: [u8; 32] = Sha256::digest(data).into();
-    let Some(stock) = ctx.stock.get(&hash) else { return };
+    let Some(stock) = ctx.stock.by_hash.get(&hash) else { return };
     let what = if stock.iter().any(|s| s == path) {
         "the upstream file".to_string()
     } else if data.is_empty() {

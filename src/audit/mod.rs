@@ -5,15 +5,17 @@
 //! hosts of `[audit] links`, and `[[keep]]` for what stays on purpose.
 //!
 //! Findings are compared with a *reference*: the base the tree was built on.
-//! The stock files are the reference's logo, icon and layout files; the
-//! protected names and code literals must keep what the reference has. A
-//! tree audited without one is its own reference (a stock tree).
+//! The stock files are those the patch set knows by hash (taken from the
+//! upstream files) plus, with a reference, the reference's logo, icon and
+//! layout files; the protected names and code literals must keep what the
+//! reference has. Without a reference a tree is never compared with itself:
+//! stock files are recognised by their upstream bytes, at any path.
 
 mod files;
 mod integrity;
 mod text;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -204,8 +206,8 @@ struct Ctx<'a> {
     tree: &'a dyn BaseTree,
     ps: &'a PatchSet,
     reference: Option<&'a dyn BaseTree>,
-    /// sha256 → reference path, of every stock logo/icon/layout.
-    stock: HashMap<[u8; 32], Vec<String>>,
+    /// The stock files by hash (the patch set's list, and the reference's).
+    stock: files::Stock,
     palette: Option<Palette>,
     /// The word in any case, for cheap "does this mention it" checks.
     word_any_case: aho_corasick::AhoCorasick,
@@ -225,7 +227,7 @@ pub fn audit(tree: &dyn BaseTree, ps: &PatchSet, opts: Options) -> Audit {
         tree,
         ps,
         reference: opts.reference,
-        stock: files::stock_hashes(ps, opts.reference.unwrap_or(tree)),
+        stock: files::stock_hashes(ps, opts.reference),
         palette: stock_palette(ps, opts.brand),
         word_any_case: aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -233,11 +235,14 @@ pub fn audit(tree: &dyn BaseTree, ps: &PatchSet, opts: Options) -> Audit {
             .expect("a literal pattern"),
         kept: opts.kept,
     };
-    let candidates: Vec<&String> = tree.files().iter().filter(|p| is_candidate(ps, tree, p)).collect();
+    let candidates: Vec<&String> = tree.files().iter().filter(|p| is_candidate(&ctx, p)).collect();
     let results: Vec<(u64, Vec<Finding>, Vec<Kept>)> = candidates.par_iter().map(|p| audit_file(&ctx, p)).collect();
     let mut out = Audit {
         target: tree.describe(),
-        reference: opts.reference.map_or_else(|| "itself (no base given)".to_string(), |r| r.describe()),
+        reference: opts.reference.map_or_else(
+            || format!("no base: stock files are the upstream ones {} knows by hash", ps.name),
+            |r| r.describe(),
+        ),
         files: candidates.len(),
         ..Default::default()
     };
@@ -258,12 +263,17 @@ pub fn audit(tree: &dyn BaseTree, ps: &PatchSet, opts: Options) -> Audit {
     out
 }
 
-/// Files the audit reads: rule targets, compressed siblings, images.
-fn is_candidate(ps: &PatchSet, tree: &dyn BaseTree, path: &str) -> bool {
+/// Files the audit reads: rule targets, compressed siblings, images, and
+/// any file the size of a stock file (a copy under another name).
+fn is_candidate(ctx: &Ctx, path: &str) -> bool {
+    let (ps, tree) = (ctx.ps, ctx.tree);
     if ps.never.is_match(path) {
         return false;
     }
-    ps.rules.iter().any(|r| r.targets(path)) || files::sibling_of(tree, path).is_some() || files::is_image(path)
+    ps.rules.iter().any(|r| r.targets(path))
+        || files::sibling_of(tree, path).is_some()
+        || files::is_image(path)
+        || tree.size(path).is_ok_and(|n| ctx.stock.may_be(n))
 }
 
 fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {

@@ -5,6 +5,7 @@
 pub mod edition;
 mod files;
 mod mail;
+pub mod packs;
 pub mod scaffold;
 mod schema;
 
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::color::{Palette, Rgb, SHADES, WHITE};
 use crate::error::{Error, Problem, Result};
+use crate::image_ref::ImageRef;
 use crate::svg::{MAX_SVG_BYTES, Svg};
 pub use files::PackDir;
 use schema::RawBrandFile;
@@ -609,28 +611,12 @@ pub fn is_hostname(s: &str) -> bool {
 
 /// `[host[:port]/]path` in the Docker reference grammar, without tag or digest.
 pub fn is_repository(s: &str) -> bool {
-    let re = regex::Regex::new(
-        r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$",
-    )
-    .expect("valid regex");
-    s.len() <= 255 && re.is_match(s)
+    ImageRef::parse(s).is_ok_and(|r| r.tag().is_none() && r.digest().is_none())
 }
 
-/// A repository with an optional `:tag` and/or `@sha256:` digest.
+/// A repository with an optional `:tag` and/or `@sha256:` digest (see [`ImageRef`]).
 pub fn is_reference(s: &str) -> bool {
-    let (rest, digest_ok) = match s.split_once('@') {
-        Some((r, d)) => {
-            (r, d.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())))
-        }
-        None => (s, true),
-    };
-    let (repo, tag_ok) = match rest.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => {
-            (r, !t.is_empty() && t.len() <= 128 && t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
-        }
-        _ => (rest, true),
-    };
-    digest_ok && tag_ok && is_repository(repo)
+    ImageRef::parse(s).is_ok()
 }
 
 fn pack_digest(pack: &PackDir, toml: &[u8], files: &[&str]) -> String {

@@ -41,8 +41,9 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         Some(_) => (std::path::PathBuf::from("--base"), None),
         None => (brand.pack.root().join(crate::brand::BRAND_FILE), Some("image.base".to_string())),
     };
-    let warning = installation::enterprise_warning(&base)
-        .map(|(message, fix)| Problem::new(file, field, message, fix).to_string());
+    let warning = crate::brand::edition::enterprise(&base).map(|e| {
+        Problem::new(file, field, e.message(), format!("build and run the brand's image on {}", e.ce)).to_string()
+    });
     if let Some(w) = &warning {
         eprintln!("warning: {w}");
     }

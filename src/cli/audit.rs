@@ -3,7 +3,7 @@
 //! finding; exit 0 when clean, 1 when anything is found, 2 when the audit
 //! itself could not run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -76,12 +76,17 @@ pub fn run(cli: &Cli, args: &Args) -> Result<bool> {
         },
     );
     result.target = target.name.clone();
-    result.reference = reference.map_or_else(|| "itself (no base given or named in its labels)".into(), |r| r.name);
+    if let Some(r) = reference {
+        result.reference = r.name;
+    } else {
+        result.reference.push_str(" (none given or named in its labels)");
+    }
     stage.done(format!("{} files, {}: {}", result.files, human_bytes(result.bytes), result.summary()));
     if args.json {
         let mut v = serde_json::to_value(&result).expect("audit serialises");
         v["ok"] = result.clean().into();
         v["patchset"] = ps.name.clone().into();
+        v["patchset_source"] = crate::patches::source_of(&ps).into();
         out!("{}", serde_json::to_string_pretty(&v).expect("json"));
     } else {
         print(&result, args.verbose);
@@ -164,7 +169,9 @@ async fn labelled_base(daemon: &Daemon, labels: &Value) -> Option<(String, Strin
     let mut candidates = Vec::new();
     if let Some(d) = label("digest") {
         candidates.push(if d.starts_with("sha256:") && !name.contains('@') { d.to_string() } else { String::new() });
-        candidates.push(format!("{}@{d}", crate::identity::split_tag(name).0));
+        if let Ok(r) = crate::image_ref::ImageRef::parse(name) {
+            candidates.push(format!("{}@{d}", r.repository()));
+        }
     }
     candidates.push(name.to_string());
     for c in candidates.into_iter().filter(|c| !c.is_empty()) {
@@ -179,28 +186,23 @@ impl Cli {
     /// The patch set an audit uses: the one a whitelabel image names in its
     /// labels, else the one for `base`, else the only one there is.
     fn patchset_for(&self, labels: &Value, base: &str) -> Result<PatchSet> {
-        if self.patches.join("patchset.toml").is_file() {
-            return PatchSet::load(&self.patches);
-        }
-        if let Some(name) = labels.get("io.whitelabel.patchset").and_then(Value::as_str) {
-            let dir = self.patches.join(name);
-            if dir.join("patchset.toml").is_file() {
-                return PatchSet::load(&dir);
-            }
+        let lib = self.patch_library();
+        if let Some(name) = labels.get("io.whitelabel.patchset").and_then(Value::as_str)
+            && let Some(ps) = lib.load(name)?
+        {
+            return Ok(ps);
         }
         if let Ok(ps) = self.load_patchset_for(base) {
             return Ok(ps);
         }
-        let sets: Vec<PathBuf> = std::fs::read_dir(&self.patches)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("patchset.toml").is_file()).collect())
-            .unwrap_or_default();
-        match sets.as_slice() {
-            [only] => PatchSet::load(only),
+        let names = lib.names()?;
+        match names.as_slice() {
+            [only] => lib.load(only)?.ok_or_else(|| Error::usage(format!("patch set {only} vanished"), "run again")),
             _ => Err(Error::usage(
                 format!(
-                    "cannot tell which patch set audits {base:?} ({} under {})",
-                    sets.len(),
-                    self.patches.display()
+                    "cannot tell which patch set audits {base:?} ({} in the {} patch sets)",
+                    names.len(),
+                    lib.describe()
                 ),
                 "pass --patches patches/<set> (or --brand BRAND)",
             )),

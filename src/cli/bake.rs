@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::build::{Brands, ImageArgs, session};
 use super::{Cli, display};
 use crate::error::{Error, Result};
+use crate::image_ref::ImageRef;
 use crate::pipeline::{self, Builder, Request};
 use crate::progress::Progress;
 use crate::render::write_atomically;
@@ -61,7 +62,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         let mut targets = BTreeMap::new();
         // Each base is imported/looked up and extracted once; then the
         // brands render from the cache.
-        let mut done_bases: Vec<String> = Vec::new();
+        let mut done_bases: Vec<ImageRef> = Vec::new();
         for mut req in requests {
             if done_bases.contains(&req.base) {
                 req.base_dir = None;

@@ -10,6 +10,7 @@ use super::{Cli, human_bytes};
 use crate::context::DOCKERFILE_BASE;
 use crate::docker::{Cleanup, Daemon};
 use crate::error::{Error, Result};
+use crate::image_ref::ImageRef;
 use crate::pipeline::{self, Builder, Outcome, Request, short_id};
 use crate::progress::{Progress, StageTime};
 use crate::render::write_atomically;
@@ -97,25 +98,25 @@ impl ImageArgs {
     /// The request, with everything that can be checked before Docker checked.
     pub fn request(&self, cli: &Cli, brand: &str, repository: Option<&str>, builder: Builder) -> Result<Request> {
         let brand = cli.load_brand(brand)?;
+        // The edge: every reference is parsed here, once.
+        let brand_base = ImageRef::parse(&brand.image.base)
+            .map_err(|why| Error::usage(why, "fix [image] base in brand.toml (`whitelabel check` says more)"))?;
         let base = match (&self.base, &self.base_dir) {
-            (Some(b), _) => b.clone(),
-            (None, Some(_)) => pipeline::import_name(&brand.image.base),
-            (None, None) => brand.image.base.clone(),
+            (Some(b), _) => ImageRef::parse(b).map_err(|why| Error::usage(why, "use --base name[:tag][@sha256:…]"))?,
+            (None, Some(_)) => pipeline::import_name(&brand_base),
+            (None, None) => brand_base.clone(),
         };
-        if !crate::brand::is_reference(&base) {
-            return Err(Error::usage(
-                format!("--base `{base}` is not an image reference"),
-                "use name[:tag][@sha256:…]",
-            ));
-        }
         let patchset = cli.load_patchset_for(self.base.as_deref().unwrap_or(&brand.image.base))?;
-        let repository = repository.map(str::to_string).unwrap_or_else(|| brand.image.repository.clone());
-        if !crate::brand::is_repository(&repository) {
-            return Err(Error::usage(
-                format!("--repository `{repository}` is not a repository name"),
-                "use [host[:port]/]path in lower case, without a tag",
-            ));
-        }
+        let repository = repository.unwrap_or(&brand.image.repository);
+        let repository = ImageRef::parse(repository)
+            .ok()
+            .filter(|r| r.tag().is_none() && r.digest().is_none())
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("--repository `{repository}` is not a repository name"),
+                    "use [host[:port]/]path in lower case, without a tag",
+                )
+            })?;
         let dockerfile = match &self.dockerfile {
             Some(p) => (std::fs::read_to_string(p).map_err(|e| Error::io("reading", p, e))?, p.display().to_string()),
             None => (DOCKERFILE_BASE.to_string(), "Dockerfile.base".to_string()),
@@ -175,6 +176,7 @@ fn run_one(cli: &Cli, args: &Args, brand: &str) -> Result<()> {
         let mut v = serde_json::to_value(&outcome).expect("outcome serialises");
         v["ok"] = true.into();
         v["brand"] = req.brand.id.clone().into();
+        v["patchset_source"] = crate::patches::source_of(&req.patchset).into();
         v["stages"] = serde_json::to_value(&stages).expect("stages serialise");
         v["warnings"] = serde_json::to_value(&warnings).expect("warnings serialise");
         v["seconds"] = total.into();
@@ -200,16 +202,13 @@ pub fn edition_warning(req: &Request) -> Option<String> {
             crate::brand::edition::enterprise_warning(&req.brand.image.base)
         }
         Some(_) => None,
-        None => crate::brand::edition::enterprise_warning(&req.base),
+        None => crate::brand::edition::enterprise_warning(req.base.as_str()),
     }
 }
 
 /// Writes `repository@sha256:…` to `file` (creating its directory).
 pub fn record_digest(file: &Path, pushed: &str) -> Result<()> {
-    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-    }
-    write_atomically(file, format!("{pushed}\n").as_bytes())
+    crate::digest::write(file, pushed)
 }
 
 /// The `--report` document: what the build made, from what, and proof.
@@ -288,15 +287,14 @@ fn interrupted(progress: &Progress) -> Error {
 }
 
 /// `tag` alone means a tag in `repository`; anything with `:` or `/` is a full reference.
-fn full_tag(tag: &str, repository: &str) -> Result<String> {
+fn full_tag(tag: &str, repository: &ImageRef) -> Result<ImageRef> {
     let full = if tag.contains(['/', ':']) { tag.to_string() } else { format!("{repository}:{tag}") };
-    if full.contains('@') || !crate::brand::is_reference(&full) {
-        return Err(Error::usage(
+    ImageRef::parse(&full).ok().filter(|r| r.digest().is_none()).ok_or_else(|| {
+        Error::usage(
             format!("--tag `{tag}` is not a valid tag"),
             "use `name:tag` or a bare tag of letters, digits, `.`, `_` and `-`",
-        ));
-    }
-    Ok(full)
+        )
+    })
 }
 
 fn summary(req: &Request, o: &Outcome, stages: &[StageTime], total: f64, digest_file: Option<&Path>) {
@@ -384,10 +382,13 @@ mod tests {
 
     #[test]
     fn tags_are_completed_and_checked() {
-        assert_eq!(full_tag("latest", "r.io/nexa/chatwoot").unwrap(), "r.io/nexa/chatwoot:latest");
-        assert_eq!(full_tag("r.io/x/y:v1", "r.io/nexa/chatwoot").unwrap(), "r.io/x/y:v1");
-        assert!(full_tag("bad tag", "r.io/nexa/chatwoot").is_err());
-        assert!(full_tag("r.io/x/y@sha256:00", "r.io/nexa/chatwoot").is_err());
+        let repo = ImageRef::parse("r.io/nexa/chatwoot").unwrap();
+        assert_eq!(full_tag("latest", &repo).unwrap().as_str(), "r.io/nexa/chatwoot:latest");
+        assert_eq!(full_tag("r.io/x/y:v1", &repo).unwrap().as_str(), "r.io/x/y:v1");
+        assert!(full_tag("bad tag", &repo).is_err());
+        assert!(full_tag("r.io/x/y@sha256:00", &repo).is_err());
+        let pinned = format!("r.io/x/y@sha256:{}", "0".repeat(64));
+        assert!(full_tag(&pinned, &repo).is_err(), "a tag is not a digest");
     }
 
     #[test]

@@ -131,10 +131,7 @@ fn table(runs: &[BrandRun]) {
                     (None, false) => "built".into(),
                 },
                 o.tags.first().cloned().unwrap_or_default(),
-                o.pushed
-                    .as_deref()
-                    .and_then(|p| p.split_once('@'))
-                    .map_or("-".into(), |(_, d)| d[..d.len().min(19)].to_string()),
+                o.pushed.as_deref().map_or("-".into(), crate::digest::short),
                 format!("{:.2}s", r.seconds),
             ],
             Err(e) => [

@@ -34,13 +34,13 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let (base_ref, ident, overlay, meta) = match &args.from_dir {
         Some(dir) => {
             // No image: the reference as given, no digest, SOURCE_DATE_EPOCH or 0.
-            let base = unknown_base(&req.base);
+            let base = unknown_base(req.base.as_str());
             let ident = pipeline::identify(&req, &base)?;
             let tree = DirTree::open(dir, &req.patchset.extract)?;
             let rt =
                 tokio::runtime::Builder::new_current_thread().build().map_err(|e| Error::io("starting", "tokio", e))?;
             let (overlay, _, _) = rt.block_on(pipeline::render_overlay(&req, tree, &progress))?;
-            (req.base.clone(), ident, overlay, Default::default())
+            (req.base.to_string(), ident, overlay, Default::default())
         }
         None => session(&progress, async |daemon, cleanup| {
             let base = pipeline::base_image(daemon, &req, &progress).await?;

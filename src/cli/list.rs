@@ -2,12 +2,12 @@
 //! status, the image last built for it on this daemon and the digest last
 //! pushed (its `stacks/<brand>.digest`). Exit 1 when a pack fails `check`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::{Cli, display};
-use crate::brand::{BRAND_FILE, Brand, is_reference};
+use crate::brand::{BRAND_FILE, Brand};
 use crate::docker::Daemon;
 use crate::docker::images::LabelledImage;
 use crate::error::{Error, Problem, Result};
@@ -15,8 +15,6 @@ use crate::identity::{BRAND_LABEL, INPUT_LABEL};
 
 /// Longest first problem shown in the table; `--json` has all of them whole.
 const PROBLEM_CHARS: usize = 48;
-/// A digest file is one line; anything much bigger is not one.
-const MAX_DIGEST_FILE: u64 = 4096;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,7 +50,7 @@ struct Image {
 }
 
 pub fn run(cli: &Cli, args: &Args) -> Result<bool> {
-    let dirs = pack_dirs(&cli.brands_dir)?;
+    let dirs = crate::brand::packs::pack_dirs(&cli.brands_dir)?;
     let mut rows: Vec<(Row, String)> = dirs
         .iter()
         .map(|(id, dir)| {
@@ -122,33 +120,6 @@ pub fn run(cli: &Cli, args: &Args) -> Result<bool> {
     Ok(all_ok)
 }
 
-/// The brand packs: every directory in `brands_dir` (sorted; hidden ones,
-/// such as a pack `new` is still writing, skipped). One without a
-/// `brand.toml` is listed too, as failing.
-fn pack_dirs(brands_dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let entries = std::fs::read_dir(brands_dir).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::usage(
-                format!("the brands directory {} does not exist", brands_dir.display()),
-                "run from the repository root, pass --brands-dir, or create a pack with `whitelabel new <BRAND>`",
-            )
-        } else {
-            Error::io("reading", brands_dir, e)
-        }
-    })?;
-    let mut dirs = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io("reading", brands_dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if !name.starts_with('.') && path.is_dir() {
-            dirs.push((name, path));
-        }
-    }
-    dirs.sort();
-    Ok(dirs)
-}
-
 /// What `check` would print for a pack that does not load.
 fn problems_of(e: &Error, dir: &Path) -> Vec<Problem> {
     let problems = e.problems();
@@ -159,30 +130,15 @@ fn problems_of(e: &Error, dir: &Path) -> Vec<Problem> {
     }
 }
 
-/// `stacks/<brand>.digest`: none when absent, an error when it is not one
-/// `repository@sha256:<64 hex>` line.
+/// `stacks/<brand>.digest` (see [`crate::digest::read`]).
 fn read_digest(path: &Path) -> std::result::Result<Option<String>, String> {
-    use std::io::Read as _;
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("{} cannot be read: {e}", path.display())),
-    };
-    let mut text = String::new();
-    file.take(MAX_DIGEST_FILE)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
-    let line = text.trim();
-    let pinned = line.split_once('@').is_some_and(|(_, d)| d.starts_with("sha256:"));
-    if line.lines().count() == 1 && pinned && is_reference(line) {
-        Ok(Some(line.to_string()))
-    } else {
-        Err(format!(
-            "{} is not one `repository@sha256:…` line (rewrite it with `whitelabel build <BRAND> --push --digest-file {}`)",
+    crate::digest::read(path).map(|r| r.map(|r| r.to_string())).map_err(|why| {
+        format!(
+            "{} {why} (rewrite it with `whitelabel build <BRAND> --push --digest-file {}`)",
             path.display(),
             path.display()
-        ))
-    }
+        )
+    })
 }
 
 /// Every whitelabel image on the daemon, newest first; else whether the
@@ -244,7 +200,7 @@ fn print_table(rows: &[Row], daemon: bool) {
             (None, false) => (dash(), dash()),
         };
         let pushed = match (&r.pushed, &r.pushed_error) {
-            (Some(p), _) => short_digest(p),
+            (Some(p), _) => crate::digest::short(p),
             (None, Some(_)) => "(unreadable)".into(),
             (None, None) => dash(),
         };
@@ -254,14 +210,6 @@ fn print_table(rows: &[Row], daemon: bool) {
     for row in &table {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:w$}")).collect();
         out!("{}", cells.join("  ").trim_end());
-    }
-}
-
-/// `repo@sha256:<64 hex>` → `sha256:<12 hex>`: the repository is in the tag.
-fn short_digest(reference: &str) -> String {
-    match reference.split_once("@sha256:") {
-        Some((_, hex)) => format!("sha256:{}", &hex[..hex.len().min(12)]),
-        None => reference.to_string(),
     }
 }
 
@@ -285,22 +233,8 @@ mod tests {
     #[test]
     fn digests_and_cells() {
         let hex = "0123456789abcdef".repeat(4);
-        assert_eq!(short_digest(&format!("r.io/a/b@sha256:{hex}")), "sha256:0123456789ab");
+        assert_eq!(crate::digest::short(&format!("r.io/a/b@sha256:{hex}")), "sha256:0123456789ab");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(clean("a\u{1b}[31mb"), "a\u{fffd}[31mb");
-    }
-
-    #[test]
-    fn digest_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("x.digest");
-        assert_eq!(read_digest(&p), Ok(None));
-        let good = format!("127.0.0.1:5000/acme/chatwoot@sha256:{}", "a".repeat(64));
-        std::fs::write(&p, format!("{good}\n")).unwrap();
-        assert_eq!(read_digest(&p), Ok(Some(good.clone())));
-        for bad in ["127.0.0.1:5000/acme/chatwoot:latest", "x@sha256:00", &format!("{good}\n{good}")] {
-            std::fs::write(&p, bad).unwrap();
-            assert!(read_digest(&p).unwrap_err().contains("is not one"), "{bad}");
-        }
     }
 }

@@ -18,6 +18,7 @@ mod check;
 mod context;
 mod list;
 mod new;
+mod patchsets;
 mod preview;
 mod render;
 mod secrets;
@@ -29,6 +30,8 @@ use clap::{Parser, Subcommand};
 
 use crate::brand::{self, Brand};
 use crate::error::{Error, Result};
+use crate::image_ref::ImageRef;
+use crate::patches::Library;
 use crate::patchset::PatchSet;
 pub use crate::progress::human_bytes;
 
@@ -38,9 +41,10 @@ pub struct Cli {
     /// Where brand packs live (`<BRAND>` names a directory here).
     #[arg(long, global = true, default_value = "brands", env = "WHITELABEL_BRANDS")]
     brands_dir: PathBuf,
-    /// Where patch sets live, or one patch set directory.
-    #[arg(long, global = true, default_value = "patches", env = "WHITELABEL_PATCHES")]
-    patches: PathBuf,
+    /// Read patch sets from this directory (of patch sets, or one patch set)
+    /// instead of the ones built into whitelabel.
+    #[arg(long, global = true, env = "WHITELABEL_PATCHES")]
+    patches: Option<PathBuf>,
     /// Where stack files and pushed digests (`<brand>.digest`) live.
     #[arg(long, global = true, default_value = "stacks", env = "WHITELABEL_STACKS")]
     stacks_dir: PathBuf,
@@ -74,6 +78,8 @@ enum Command {
     New(new::Args),
     /// The brand packs: check status, last built image, last pushed digest (exit 1 if one fails check).
     List(list::Args),
+    /// The patch sets whitelabel knows (built in, or --patches DIR): version, upstream commit, digest.
+    Patchsets(patchsets::Args),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -92,7 +98,13 @@ pub fn main() -> i32 {
         Command::Preview(a) => a.json,
         Command::New(a) => a.json,
         Command::List(a) => a.json,
+        Command::Patchsets(a) => a.json,
     };
+    // An override changes what every command patches with: say so, once,
+    // on stderr (stdout may be a JSON document).
+    if let Some(dir) = &cli.patches {
+        eprintln!("note: patch sets from {} (--patches or WHITELABEL_PATCHES), not the built-in ones", dir.display());
+    }
     // `audit` exits like grep: 1 "found something", 2 "could not look".
     let mut found = false;
     let result = match &cli.command {
@@ -108,6 +120,7 @@ pub fn main() -> i32 {
         Command::Preview(args) => preview::run(&cli, args),
         Command::New(args) => new::run(&cli, args),
         Command::List(args) => list::run(&cli, args).map(|ok| found = !ok),
+        Command::Patchsets(args) => patchsets::run(&cli, args),
     };
     match result {
         Ok(()) => i32::from(found),
@@ -126,18 +139,10 @@ pub fn main() -> i32 {
 }
 
 impl Cli {
-    /// Every brand pack under the brands directory (a directory with a
-    /// `brand.toml`), sorted.
+    /// Every brand pack under the brands directory (see
+    /// [`brand::packs::pack_dirs`]: hidden and staging folders never count).
     fn brand_names(&self) -> Result<Vec<String>> {
-        let dir = &self.brands_dir;
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .map_err(|e| Error::io("listing", dir, e))?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("brand.toml").is_file())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(brand::packs::pack_dirs(&self.brands_dir)?.into_iter().map(|(name, _)| name).collect())
     }
 
     /// Where `build --push` records a brand's pushed digest and `stack` reads it.
@@ -149,64 +154,23 @@ impl Cli {
         Brand::load(&brand::locate(arg, &self.brands_dir))
     }
 
-    /// The patch set for a brand's base image: `--patches` itself when it is
-    /// a patch set, else `<patches>/<repo>-<tag>` (with `-ce` falling back to
-    /// the plain tag, same files).
+    /// Where patch sets are read from: `--patches`, else the built-in ones.
+    fn patch_library(&self) -> Library {
+        Library::new(self.patches.as_deref())
+    }
+
+    /// The patch set for a brand's base image (see [`Library::for_base`]).
     fn load_patchset(&self, brand: &Brand) -> Result<PatchSet> {
         self.load_patchset_for(&brand.image.base)
     }
 
-    /// The patch set for base image `base` (see [`Cli::load_patchset`]).
+    /// The patch set for base image `base` (see [`Library::for_base`]).
     fn load_patchset_for(&self, base: &str) -> Result<PatchSet> {
-        if self.patches.join("patchset.toml").is_file() {
-            return PatchSet::load(&self.patches);
-        }
-        let candidates = patchset_names(base);
-        for name in &candidates {
-            let dir = self.patches.join(name);
-            if dir.join("patchset.toml").is_file() {
-                return PatchSet::load(&dir);
-            }
-        }
-        Err(Error::usage(
-            format!(
-                "no patch set for base image {} (looked for {} under {})",
-                base,
-                candidates.join(", "),
-                self.patches.display()
-            ),
-            "write a patch set for that version under patches/, or pass --patches DIR",
-        ))
+        let base = ImageRef::parse(base).map_err(|why| Error::usage(why, "give the base as repo[:tag][@sha256:…]"))?;
+        self.patch_library().for_base(&base)
     }
-}
-
-/// `chatwoot/chatwoot:v3.15.0-ce` → `chatwoot-v3.15.0-ce`, `chatwoot-v3.15.0`.
-fn patchset_names(base: &str) -> Vec<String> {
-    let without_digest = base.split('@').next().unwrap_or(base);
-    let (repo, tag) = match without_digest.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, t),
-        _ => (without_digest, "latest"),
-    };
-    let name = repo.rsplit('/').next().unwrap_or(repo);
-    let mut out = vec![format!("{name}-{tag}")];
-    if let Some(plain) = tag.strip_suffix("-ce") {
-        out.push(format!("{name}-{plain}"));
-    }
-    out
 }
 
 fn display(p: &Path) -> String {
     p.display().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn patchset_names_from_base() {
-        assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
-        assert_eq!(patchset_names("chatwoot/chatwoot:v3.15.0-ce"), vec!["chatwoot-v3.15.0-ce", "chatwoot-v3.15.0"]);
-        assert_eq!(patchset_names("localhost:5000/chatwoot/chatwoot:v3.15.0"), vec!["chatwoot-v3.15.0"]);
-    }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::build::session;
 use super::{Cli, display, human_bytes};
 use crate::error::{Error, Result};
+use crate::image_ref::ImageRef;
 use crate::pipeline::{self, Builder, Request};
 use crate::preview::{Fonts, Preview};
 use crate::progress::Progress;
@@ -43,10 +44,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     // Fonts first: a machine that cannot draw text fails before any work.
     let fonts = if args.html { None } else { Some(Fonts::system()?) };
     let base = args.base.clone().unwrap_or_else(|| brand.image.base.clone());
-    if !crate::brand::is_reference(&base) {
-        return Err(Error::usage(format!("--base `{base}` is not an image reference"), "use name[:tag][@sha256:…]"));
-    }
-    let patchset = Arc::new(cli.load_patchset_for(&base)?);
+    let base = ImageRef::parse(&base).map_err(|why| Error::usage(why, "use --base name[:tag][@sha256:…]"))?;
+    let patchset = Arc::new(cli.load_patchset_for(base.as_str())?);
     let progress = Progress::new(args.json);
     let (overlay, report) = match &args.base_dir {
         Some(dir) => {
@@ -69,7 +68,8 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
                 patchset: patchset.clone(),
                 base,
                 base_dir: None,
-                repository: brand.image.repository.clone(),
+                repository: ImageRef::parse(&brand.image.repository)
+                    .map_err(|why| Error::usage(why, "fix [image] repository in brand.toml"))?,
                 tags: Vec::new(),
                 push: false,
                 platform: None,

@@ -35,10 +35,11 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let brand = cli.load_brand(&args.brand)?;
     let names = Names::new(&brand.stack_name()?);
     let digest_file = args.digest_file.clone().unwrap_or_else(|| cli.digest_file(&brand.id));
-    let (image, source) = match &args.image {
+    let (pinned, source) = match &args.image {
         Some(r) => (stack::image_from_arg(r, &digest_file)?, "--image".to_string()),
         None => (stack::image_from_file(&digest_file, &args.brand)?, display(&digest_file)),
     };
+    let image = pinned.to_string();
     let output = args.output.clone().unwrap_or_else(|| cli.stacks_dir.join(format!("{}.yml", brand.id)));
 
     // The edition warning goes to stderr even with --json (and into the JSON).
@@ -52,7 +53,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
             brand.urls.app, brand.stack.domain
         ));
     }
-    let repo = stack::repository_of(&image);
+    let repo = pinned.repository();
     if repo != brand.image.repository {
         warnings.push(format!(
             "the pinned image is from {repo}, not the brand's repository {}: is it this brand's build?",

@@ -7,16 +7,21 @@ use serde_json::Value;
 use super::{Daemon, fail, short, status};
 use crate::base::{BaseImage, canonical, parse_rfc3339, rfc3339};
 use crate::error::{Error, Result};
-use crate::identity::split_tag;
+use crate::image_ref::ImageRef;
 use crate::progress::Stage;
 
 /// Inspects `reference`; pulls it first when the daemon does not have it.
-pub async fn resolve(daemon: &Daemon, reference: &str, platform: Option<&str>, stage: &Stage<'_>) -> Result<BaseImage> {
+pub async fn resolve(
+    daemon: &Daemon,
+    reference: &ImageRef,
+    platform: Option<&str>,
+    stage: &Stage<'_>,
+) -> Result<BaseImage> {
     let pull_first = async {
         stage.message(format!("{reference} is not on the daemon; pulling"));
         pull(daemon, reference, platform, stage).await
     };
-    describe(daemon, reference, Some(pull_first)).await
+    describe(daemon, reference.as_str(), Some(pull_first)).await
 }
 
 /// Describes an image the daemon already has; never pulls (an audit reads
@@ -49,12 +54,11 @@ async fn describe(
     };
     let id = inspect.id.clone().unwrap_or_default();
     let diff_ids = inspect.root_fs.as_ref().and_then(|r| r.layers.clone()).unwrap_or_default();
-    let (repo, _) = split_tag(reference);
-    let repo_digest = inspect
-        .repo_digests
-        .unwrap_or_default()
-        .into_iter()
-        .find(|d| d.split('@').next() == Some(repo) || d.split('@').next() == Some(&format!("docker.io/{repo}")));
+    // An image ID names no repository: then no repo digest is picked.
+    let repo = ImageRef::parse(reference).map(|r| r.repository().to_string()).unwrap_or_default();
+    let repo_digest = inspect.repo_digests.unwrap_or_default().into_iter().find(|d| {
+        ImageRef::parse(d).is_ok_and(|d| d.repository() == repo || d.repository() == format!("docker.io/{repo}"))
+    });
     let config = inspect.config.map(|c| serde_json::to_value(c).expect("config serialises")).unwrap_or(Value::Null);
     let history = match daemon.docker.image_history(&id).await {
         Ok(items) => {
@@ -98,10 +102,9 @@ fn history(items: Vec<(i64, String, String, i64)>, layers: usize) -> Vec<Value> 
     if non_empty == layers { entries } else { Vec::new() }
 }
 
-async fn pull(daemon: &Daemon, reference: &str, platform: Option<&str>, stage: &Stage<'_>) -> Result<()> {
-    let (repo, tag) = split_tag(reference);
-    let mut opts = bollard::query_parameters::CreateImageOptionsBuilder::default().from_image(repo);
-    opts = if let Some((_, digest)) = reference.split_once('@') { opts.tag(digest) } else { opts.tag(tag) };
+async fn pull(daemon: &Daemon, reference: &ImageRef, platform: Option<&str>, stage: &Stage<'_>) -> Result<()> {
+    let mut opts = bollard::query_parameters::CreateImageOptionsBuilder::default().from_image(reference.repository());
+    opts = opts.tag(reference.digest().unwrap_or(reference.tag_or_latest()));
     if let Some(p) = platform {
         opts = opts.platform(p);
     }

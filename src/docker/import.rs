@@ -12,11 +12,18 @@ use crate::archive::{Content, Meta};
 use crate::assemble;
 use crate::error::{Error, Result};
 use crate::identity;
+use crate::image_ref::ImageRef;
 use crate::progress::Stage;
 
 /// Imports an extracted app tree as an image, deterministically (same tree,
 /// same image ID), tagged `reference`. Skipped when the daemon has it.
-pub async fn import_dir(daemon: &Daemon, dir: &Path, reference: &str, root: &str, stage: &Stage<'_>) -> Result<()> {
+pub async fn import_dir(
+    daemon: &Daemon,
+    dir: &Path,
+    reference: &ImageRef,
+    root: &str,
+    stage: &Stage<'_>,
+) -> Result<()> {
     if !dir.is_dir() {
         return Err(Error::usage(
             format!("--base-dir {} is not a directory", dir.display()),

@@ -32,7 +32,7 @@ use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{RemoveContainerOptionsBuilder, TagImageOptionsBuilder};
 
 use crate::error::{Error, Result};
-use crate::identity::split_tag;
+use crate::image_ref::ImageRef;
 
 /// Long enough for a push of a large layer over a slow link.
 const TIMEOUT: Duration = Duration::from_secs(3600);
@@ -64,9 +64,9 @@ impl Daemon {
     }
 
     /// Points `reference` (`repo:tag`) at `image_id`.
-    pub async fn tag(&self, image_id: &str, reference: &str) -> Result<()> {
-        let (repo, tag) = split_tag(reference);
-        let opts = TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
+    pub async fn tag(&self, image_id: &str, reference: &ImageRef) -> Result<()> {
+        let opts =
+            TagImageOptionsBuilder::default().repo(reference.repository()).tag(reference.tag_or_latest()).build();
         self.docker.tag_image(image_id, Some(opts)).await.map_err(|e| fail(&format!("tagging {reference}"), e))
     }
 

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 
 use super::{Daemon, short, status};
 use crate::error::{Error, Result};
-use crate::identity::{registry_host, split_tag};
+use crate::image_ref::ImageRef;
 use crate::progress::Stage;
 
 #[derive(Clone)]
@@ -33,8 +33,8 @@ impl fmt::Debug for Credentials {
 }
 
 /// The credentials for the registry of `repository`.
-pub fn credentials(repository: &str) -> Result<Credentials> {
-    let host = registry_host(repository).to_string();
+pub fn credentials(repository: &ImageRef) -> Result<Credentials> {
+    let host = repository.registry().to_string();
     let user = std::env::var("WHITELABEL_REGISTRY_USER").ok().filter(|v| !v.is_empty());
     let password = std::env::var("WHITELABEL_REGISTRY_PASSWORD").ok().filter(|v| !v.is_empty());
     let with = |username: String, password: String| DockerCredentials {
@@ -109,10 +109,10 @@ pub async fn preflight(daemon: &Daemon, reference: &str, creds: &Credentials) ->
 }
 
 /// Pushes `reference`; returns the manifest digest the registry stored.
-pub async fn push(daemon: &Daemon, reference: &str, creds: &Credentials, stage: &Stage<'_>) -> Result<String> {
-    let (repo, tag) = split_tag(reference);
-    let opts = bollard::query_parameters::PushImageOptionsBuilder::default().tag(tag).build();
-    let mut stream = daemon.docker.push_image(repo, Some(opts), creds.auth.clone());
+pub async fn push(daemon: &Daemon, reference: &ImageRef, creds: &Credentials, stage: &Stage<'_>) -> Result<String> {
+    let opts = bollard::query_parameters::PushImageOptionsBuilder::default().tag(reference.tag_or_latest()).build();
+    let mut stream = daemon.docker.push_image(reference.repository(), Some(opts), creds.auth.clone());
+    let tag = reference.tag_or_latest();
     let mut digest = None;
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| registry_error(creds, &e))?;

@@ -194,7 +194,7 @@ pub fn registry_digest(repo_path: &str, tag: &str) -> Option<String> {
         .args(["-H", "Accept: application/vnd.docker.distribution.manifest.v2+json"])
         .arg(format!("http://{addr}/v2/{repo_path}/manifests/{tag}"))
         .output()
-        .expect("curl is needed (.ci/services installs it)");
+        .unwrap_or_else(|e| panic!("{} ({e})", super::needs("curl")));
     let head = String::from_utf8_lossy(&o.stdout).to_string();
     if !head.starts_with("HTTP/1.1 200") {
         return None;
@@ -233,7 +233,7 @@ impl PrivateDaemon {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .expect("dockerd (Debian's docker.io) is needed");
+            .unwrap_or_else(|e| panic!("{} ({e})", super::needs("dockerd (Debian's docker.io)")));
         let me = PrivateDaemon { dir, child };
         for _ in 0..200 {
             if UnixStream::connect(me.socket()).is_ok() {
@@ -269,7 +269,7 @@ impl PrivateDaemon {
         let o = Command::new("nsenter")
             .args(["--target", &pid, "--net", "ip", "link", "set", "lo", "up"])
             .output()
-            .expect("nsenter (util-linux) and ip (iproute2) are needed");
+            .unwrap_or_else(|e| panic!("{} ({e})", super::needs("nsenter (util-linux) and ip (iproute2)")));
         assert!(o.status.success(), "bringing lo up: {}", String::from_utf8_lossy(&o.stderr));
         let req = bollard::models::SwarmInitRequest {
             listen_addr: Some("127.0.0.1:2377".into()),
@@ -285,8 +285,8 @@ impl PrivateDaemon {
     }
 }
 
-/// Debian's static busybox (`apt-get install busybox-static`; `.ci/run`
-/// installs it): the shell of the tiny images the tests run.
+/// Debian's static busybox (`.ci/services up` installs busybox-static):
+/// the shell of the tiny images the tests run.
 pub fn busybox() -> PathBuf {
     let path = PathBuf::from("/bin/busybox");
     let elf = std::fs::read(&path).unwrap_or_default();
@@ -299,7 +299,7 @@ pub fn busybox() -> PathBuf {
             elf.get(o..o + 4).is_some_and(|t| u32::from_le_bytes(t.try_into().unwrap()) != 3)
         })
     };
-    assert!(is_static, "these tests need a static busybox at /bin/busybox: apt-get install busybox-static");
+    assert!(is_static, "{}", super::needs("a static busybox at /bin/busybox (Debian's busybox-static)"));
     path
 }
 

@@ -8,6 +8,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The command that installs and starts everything the tests use (as
+/// root); a test that lacks something names it.
+pub const SETUP: &str = ".ci/services up";
+
+/// "X is needed: run `.ci/services up` (as root), which installs …".
+pub fn needs(what: &str) -> String {
+    format!("{what} is needed for these tests: run `{SETUP}` as root, which installs and starts everything they use")
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -72,11 +81,8 @@ pub fn node_check(name: &str, src: &[u8]) -> Result<(), String> {
     let module = !name.ends_with("sdk.js");
     let path = dir.path().join(if module { "x.mjs" } else { "x.js" });
     std::fs::write(&path, src).unwrap();
-    let o = Command::new("node")
-        .arg("--check")
-        .arg(&path)
-        .output()
-        .expect("node is needed for these tests (apt-get install nodejs)");
+    let o =
+        Command::new("node").arg("--check").arg(&path).output().unwrap_or_else(|e| panic!("{} ({e})", needs("node")));
     if o.status.success() { Ok(()) } else { Err(format!("{name}: {}", String::from_utf8_lossy(&o.stderr))) }
 }
 
@@ -127,7 +133,7 @@ pub fn vue_i18n_display(messages: &[String]) -> Vec<String> {
                 .args(["install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"])
                 .current_dir(&js)
                 .output()
-                .expect("npm is needed for this test (apt-get install npm)");
+                .unwrap_or_else(|e| panic!("{} ({e})", needs("npm")));
             assert!(o.status.success(), "npm install in tests/js failed: {}", String::from_utf8_lossy(&o.stderr));
         }
     });
@@ -137,7 +143,7 @@ pub fn vue_i18n_display(messages: &[String]) -> Vec<String> {
         .arg(js.join("translate.cjs"))
         .arg(serde_json::Value::Object(input).to_string())
         .output()
-        .expect("node is needed for these tests");
+        .unwrap_or_else(|e| panic!("{} ({e})", needs("node")));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     (0..messages.len()).map(|i| out[&format!("m{i}")].as_str().unwrap().to_string()).collect()
