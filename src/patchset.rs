@@ -38,6 +38,8 @@ pub struct PatchSet {
     pub rules: Vec<Rule>,
     /// What `audit` looks for beyond the rules, and what it leaves on purpose.
     pub audit: AuditSpec,
+    /// The product name in text, every form, told from code (`[name]`).
+    pub product: crate::scan::name::NameSpec,
     /// Digest of every file of the patch set.
     pub digest: String,
 }
@@ -177,6 +179,8 @@ pub enum Pattern {
     /// A literal that must not touch identifier characters on either side.
     Word(String),
     Regex(regex::Regex),
+    /// The product name in every form the patch set's `[name]` calls text.
+    Name,
 }
 
 // ---- the TOML as written ----
@@ -192,6 +196,18 @@ struct RawFile {
     audit: Option<RawAudit>,
     #[serde(default)]
     keep: Vec<RawKeep>,
+    name: Option<RawName>,
+}
+
+/// `[name]`: what around the product name makes it code (regexes).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawName {
+    code_before: Option<String>,
+    code_after: Option<String>,
+    suffix: Option<String>,
+    #[serde(default)]
+    code: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -281,6 +297,9 @@ struct RawReplacement {
     find: Option<String>,
     word: Option<String>,
     regex: Option<String>,
+    /// The product name in every form (`[name]`).
+    #[serde(default)]
+    name: bool,
     with: Option<String>,
     /// Expands to the merged `[links]` table.
     #[serde(default)]
@@ -313,6 +332,7 @@ impl PatchSet {
         let mut raw_rules = Vec::new();
         let mut raw_audit_links = Vec::new();
         let mut raw_keep = Vec::new();
+        let mut raw_name: Option<(RawName, PathBuf)> = None;
         let mut hasher = sha2::Sha256::default();
         for path in &files {
             let text = match std::fs::read_to_string(path) {
@@ -356,6 +376,12 @@ impl PatchSet {
                 raw_audit_links.extend(a.links.into_iter().map(|l| (l, path.clone())));
             }
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
+            if let Some(n) = raw.name {
+                if raw_name.is_some() {
+                    problems.push(Problem::new(path, Some("name".into()), "a second [name] table", "keep one"));
+                }
+                raw_name = Some((n, path.clone()));
+            }
         }
         let Some((header, _)) = header else {
             problems.push(Problem::new(
@@ -404,6 +430,7 @@ impl PatchSet {
             }
         }
         let audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        let product = compile_name(&header.word, &header.protected, raw_name, dir, &mut problems);
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
@@ -427,9 +454,37 @@ impl PatchSet {
             links,
             rules,
             audit,
+            product,
             digest: hex::encode(hasher.finalize()),
         })
     }
+}
+
+fn compile_name(
+    word: &str,
+    protected: &[String],
+    raw: Option<(RawName, PathBuf)>,
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> crate::scan::name::NameSpec {
+    let (raw, file) = raw.unwrap_or_else(|| (RawName::default(), dir.join("patchset.toml")));
+    let mut compile = |field: &str, re: &str| match regex::Regex::new(re) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(Problem::new(
+                &file,
+                Some(format!("name.{field}")),
+                format!("bad regex: {e}"),
+                "fix the regex",
+            ));
+            None
+        }
+    };
+    let code_before = raw.code_before.as_deref().and_then(|r| compile("code_before", r));
+    let code_after = raw.code_after.as_deref().and_then(|r| compile("code_after", r));
+    let suffix = raw.suffix.as_deref().and_then(|r| compile("suffix", r));
+    let code = raw.code.iter().filter_map(|r| compile("code", r)).collect();
+    crate::scan::name::NameSpec::new(word, code_before, code_after, suffix, code, protected)
 }
 
 fn compile_audit(links: &[(String, PathBuf)], keep: Vec<(RawKeep, PathBuf)>, problems: &mut Vec<Problem>) -> AuditSpec {
@@ -589,16 +644,17 @@ fn compile_replacement(r: &RawReplacement) -> std::result::Result<Replacement, S
     let with = || -> std::result::Result<Template, String> {
         Template::parse(r.with.as_deref().ok_or("a replace entry needs `with`")?)
     };
-    let (pattern, with) = match (&r.find, &r.word, &r.regex, r.links) {
-        (Some(f), None, None, false) => (Pattern::Literal(f.clone()), with()?),
-        (None, Some(w), None, false) => (Pattern::Word(w.clone()), with()?),
-        (None, None, Some(re), false) => {
+    let (pattern, with) = match (&r.find, &r.word, &r.regex, r.links, r.name) {
+        (Some(f), None, None, false, false) => (Pattern::Literal(f.clone()), with()?),
+        (None, Some(w), None, false, false) => (Pattern::Word(w.clone()), with()?),
+        (None, None, Some(re), false, false) => {
             (Pattern::Regex(regex::Regex::new(re).map_err(|e| format!("bad regex: {e}"))?), with()?)
         }
+        (None, None, None, false, true) => (Pattern::Name, with()?),
         // Placeholder; expanded against the merged links table at render time.
-        (None, None, None, true) => (Pattern::Literal(String::new()), Template::parse("")?),
+        (None, None, None, true, false) => (Pattern::Literal(String::new()), Template::parse("")?),
         _ => {
-            return Err("a replace entry needs exactly one of find, word, regex or links = true".into());
+            return Err("a replace entry needs exactly one of find, word, regex, name = true or links = true".into());
         }
     };
     if let Pattern::Literal(s) | Pattern::Word(s) = &pattern

@@ -128,6 +128,9 @@ pub struct Finding {
     /// The patch-set rule that covers this file, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// For a product name: how it is written (word, case, script, suffix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::scan::name::Form>,
 }
 
 /// An occurrence left on purpose.
@@ -175,10 +178,11 @@ impl Audit {
 }
 
 impl Finding {
-    /// The one-line form: `path:offset  category  excerpt`.
+    /// The one-line form: `path:offset  category  excerpt [form] (rule id)`.
     pub fn line(&self) -> String {
+        let form = self.form.map(|f| format!(" [{}]", f.name())).unwrap_or_default();
         let rule = self.rule.as_deref().map(|r| format!(" (rule {r})")).unwrap_or_default();
-        format!("{}{}  {}  {}{rule}", self.path, self.at, self.category.name(), self.excerpt)
+        format!("{}{}  {}  {}{form}{rule}", self.path, self.at, self.category.name(), self.excerpt)
     }
 }
 
@@ -271,6 +275,7 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
                 category: Category::Syntax,
                 excerpt: format!("unreadable: {e}"),
                 rule: None,
+                form: None,
             });
             return (0, findings, kept);
         }
