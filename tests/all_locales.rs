@@ -78,7 +78,8 @@ impl Judge {
 fn build(shared: &Path) -> (tempfile::TempDir, std::path::PathBuf, Tree) {
     let tmp = tempfile::tempdir().unwrap();
     let app = tmp.path().join("app");
-    let tree = locales::lay_out(shared, &app, 1);
+    copy_dir(&fixture(), &app);
+    let tree = locales::lay_out(shared, &app);
     (tmp, app, tree)
 }
 
@@ -90,7 +91,7 @@ fn merged(base: &Path, overlay: &Path, into: &Path) {
 
 #[test]
 fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
-    let Some(shared) = locales::shared() else { return };
+    let Some(shared) = locales::shared(&repo()) else { return };
     let (_t, app, tree) = build(&shared);
     let judge = Judge::new();
     let ps = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
@@ -159,6 +160,10 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
         "the embed snippets of the real messages are there"
     );
 
+    // An icon name is code, though it sits where text would.
+    let bundle = text(&overlay["public/vite/assets/dashboard-AbC123zz.js"]);
+    assert!(bundle.contains(r#"{class:"chatwoot-ai-icon",icon:"chatwoot-ai"}"#), "icon names stay");
+
     // Maps: the JSON sources devtools show, and the Rails locales.
     for (path, new) in overlay.iter().filter(|(p, _)| p.ends_with(".map")) {
         let map: serde_json::Value = serde_json::from_slice(new).unwrap();
@@ -194,7 +199,7 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
 
 #[test]
 fn the_audit_sees_every_form_and_a_disabled_name_rule_is_caught() {
-    let Some(shared) = locales::shared() else { return };
+    let Some(shared) = locales::shared(&repo()) else { return };
     let (t, app, _tree) = build(&shared);
 
     // The stock tree: the audit names every form, with a place and a form.

@@ -4,8 +4,8 @@
 //! messages as object literals with unquoted keys and strings in `"`, `'` or
 //! backticks (whichever needs the fewest escapes, as esbuild picks), the
 //! widget and survey locale chunks, a source map per chunk whose
-//! `sourcesContent` are the JSON files, and `config/locales/*.yml` as is,
-//! over a copy of the fixture tree.
+//! `sourcesContent` are the JSON files, and `config/locales/*.yml` as is.
+//! Shared by tests/all_locales.rs and the benches (`#[path]`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The real data, or `None` outside CI when it is absent (in CI its absence
-/// fails the test).
-pub fn shared() -> Option<PathBuf> {
-    let dir = super::repo().join("../shared/chatwoot-v3.15.0");
+/// The real data beside the checkout `repo`, or `None` outside CI when it is
+/// absent (in CI its absence fails the test).
+pub fn shared(repo: &Path) -> Option<PathBuf> {
+    let dir = repo.join("../shared/chatwoot-v3.15.0");
     if dir.is_dir() {
         return Some(dir);
     }
@@ -133,17 +133,13 @@ fn merge(into: &mut serde_json::Map<String, Value>, from: Value) {
     }
 }
 
-/// Writes the tree under `app`: the fixture tree (every file the patch set
-/// targets) plus the full-locale chunks; `copies` repeats the dashboard
-/// chunk under other hashes (a tree of realistic size for the bench).
-pub fn lay_out(shared: &Path, app: &Path, copies: usize) -> Tree {
-    super::copy_dir(&super::fixture(), app);
+/// Writes the full-locale chunks, their maps and the Rails locales under
+/// `app` (the caller lays the fixture's other files beside them).
+pub fn lay_out(shared: &Path, app: &Path) -> Tree {
     let mut tree = Tree { chunks: BTreeMap::new(), yaml: Vec::new() };
     let assets = app.join("public/vite/assets");
     std::fs::create_dir_all(&assets).unwrap();
-    for (n, (kind, hash)) in
-        [("dashboard", "Lc0a1b2c"), ("widget", "Wd3e4f5a"), ("survey", "Sv6b7c8d")].iter().enumerate()
-    {
+    for (kind, hash) in [("dashboard", "Lc0a1b2c"), ("widget", "Wd3e4f5a"), ("survey", "Sv6b7c8d")] {
         let per_locale = sources(shared, kind);
         let mut js = String::new();
         let mut map_sources = Vec::new();
@@ -169,21 +165,15 @@ pub fn lay_out(shared: &Path, app: &Path, copies: usize) -> Tree {
             exports.push(format!("{var} as {locale}"));
             messages.insert(locale.clone(), Value::Object(merged));
         }
-        for copy in 0..if n == 0 { copies.max(1) } else { 1 } {
-            let file = if copy == 0 {
-                format!("{kind}-locales-{hash}.js")
-            } else {
-                format!("{kind}-locales-{}{copy:04}.js", &hash[..4])
-            };
-            let body = format!("{js}export{{{}}};\n//# sourceMappingURL={file}.map\n", exports.join(","));
-            std::fs::write(assets.join(&file), body).unwrap();
-            let map = serde_json::json!({
-                "version": 3, "file": file, "sources": map_sources,
-                "sourcesContent": map_contents, "names": [], "mappings": "AAAA"
-            });
-            std::fs::write(assets.join(format!("{file}.map")), serde_json::to_vec(&map).unwrap()).unwrap();
-            tree.chunks.insert(format!("public/vite/assets/{file}"), messages.clone());
-        }
+        let file = format!("{kind}-locales-{hash}.js");
+        let body = format!("{js}export{{{}}};\n//# sourceMappingURL={file}.map\n", exports.join(","));
+        std::fs::write(assets.join(&file), body).unwrap();
+        let map = serde_json::json!({
+            "version": 3, "file": file, "sources": map_sources,
+            "sourcesContent": map_contents, "names": [], "mappings": "AAAA"
+        });
+        std::fs::write(assets.join(format!("{file}.map")), serde_json::to_vec(&map).unwrap()).unwrap();
+        tree.chunks.insert(format!("public/vite/assets/{file}"), messages);
     }
     let locales = app.join("config/locales");
     std::fs::create_dir_all(&locales).unwrap();
