@@ -51,6 +51,10 @@ pub struct AuditSpec {
     pub links: Option<regex::Regex>,
     /// Occurrences left on purpose, each with its reason.
     pub keep: Vec<Keep>,
+    /// `[[audit.text]]`: where text lives, whatever the rules say, as rules
+    /// the audit reads and the render never runs (so a rule removed from
+    /// the patch set still leaves its files audited).
+    pub text: Vec<Rule>,
 }
 
 /// Something the audit reports as "kept: reason" instead of a finding.
@@ -215,6 +219,15 @@ struct RawName {
 struct RawAudit {
     #[serde(default)]
     links: Vec<String>,
+    #[serde(default)]
+    text: Vec<RawAuditText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuditText {
+    files: Vec<String>,
+    scope: Scope,
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,6 +344,7 @@ impl PatchSet {
         let mut raw_links = BTreeMap::new();
         let mut raw_rules = Vec::new();
         let mut raw_audit_links = Vec::new();
+        let mut raw_audit_text = Vec::new();
         let mut raw_keep = Vec::new();
         let mut raw_name: Option<(RawName, PathBuf)> = None;
         let mut hasher = sha2::Sha256::default();
@@ -374,6 +388,7 @@ impl PatchSet {
             raw_rules.extend(raw.rule.into_iter().map(|r| (r, path.clone())));
             if let Some(a) = raw.audit {
                 raw_audit_links.extend(a.links.into_iter().map(|l| (l, path.clone())));
+                raw_audit_text.extend(a.text.into_iter().map(|t| (t, path.clone())));
             }
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
             if let Some(n) = raw.name {
@@ -429,7 +444,8 @@ impl PatchSet {
                 Err(p) => problems.push(p),
             }
         }
-        let audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        let mut audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        audit.text = compile_audit_text(raw_audit_text, &mut problems);
         let product = compile_name(&header.word, &header.protected, raw_name, dir, &mut problems);
         if !problems.is_empty() {
             return Err(invalid(problems));
@@ -485,6 +501,50 @@ fn compile_name(
     let suffix = raw.suffix.as_deref().and_then(|r| compile("suffix", r));
     let code = raw.code.iter().filter_map(|r| compile("code", r)).collect();
     crate::scan::name::NameSpec::new(word, code_before, code_after, suffix, code, protected)
+}
+
+/// Each `[[audit.text]]` as a replace rule of the name and the links in its
+/// scope: what the audit reads there is what such a rule would change.
+fn compile_audit_text(raw: Vec<(RawAuditText, PathBuf)>, problems: &mut Vec<Problem>) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for (i, (t, file)) in raw.into_iter().enumerate() {
+        let id = format!("audit.text[{i}]");
+        let (matcher, exclude) = match (build_globs(&t.files), build_globs(&[])) {
+            (Ok(m), Ok(e)) if !t.files.is_empty() => (m, e),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(Problem::new(&file, Some(id), e, "fix the glob"));
+                continue;
+            }
+            _ => {
+                problems.push(Problem::new(&file, Some(id), "has no `files`", "list the files that hold text"));
+                continue;
+            }
+        };
+        let entry = |pattern| Replacement {
+            pattern,
+            with: Template::parse("").expect("an empty template"),
+            escape: Escape::default(),
+            expect: None,
+        };
+        out.push(Rule {
+            id,
+            file,
+            description: "where text lives (audit only)".into(),
+            globs: t.files,
+            matcher,
+            exclude,
+            optional: true,
+            create: false,
+            audit: None,
+            op: Op::Replace {
+                scope: t.scope,
+                replacements: vec![entry(Pattern::Name), entry(Pattern::Literal(String::new()))],
+                syntax: Syntax::default(),
+                i18n_keys: None,
+            },
+        });
+    }
+    out
 }
 
 fn compile_audit(links: &[(String, PathBuf)], keep: Vec<(RawKeep, PathBuf)>, problems: &mut Vec<Problem>) -> AuditSpec {

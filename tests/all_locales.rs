@@ -232,53 +232,75 @@ fn the_audit_sees_every_form_and_a_disabled_name_rule_is_caught() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", serde_json::to_string_pretty(&v["findings"]).unwrap());
 
-    // A copy of the patch set whose name entries are gone: its render leaves
-    // the name, and its audit fails naming each case with its form.
-    let disabled = t.path().join("patches");
-    copy_dir(&repo().join("patches/chatwoot-v3.15.0"), &disabled);
-    for f in ["30-ui-text.toml", "50-config.toml"] {
-        let p = disabled.join(f);
-        let s = std::fs::read_to_string(&p)
-            .unwrap()
-            .replace("{ name = true, with = \"{brand.name}\" }, ", "")
+    // A copy of the patch set whose name entries are gone, then one whose
+    // rules for the bundles, maps and Rails locales are gone altogether: the
+    // render leaves the name, and the audit fails naming each case and form.
+    let name_entries_gone = |f: &str, s: String| {
+        if f != "30-ui-text.toml" && f != "50-config.toml" {
+            return s;
+        }
+        s.replace("{ name = true, with = \"{brand.name}\" }, ", "")
             // Left with links only, the Rails rule finds nothing to change.
-            .replace("id = \"rails-locales\"", "id = \"rails-locales\"\noptional = true");
-        std::fs::write(&p, s).unwrap();
+            .replace("id = \"rails-locales\"", "id = \"rails-locales\"\noptional = true")
+    };
+    let rules_gone = |_: &str, s: String| {
+        ["ui-strings", "ui-strings-maps", "rails-locales"].iter().fold(s, |s, id| without_rule(&s, id))
+    };
+    for (n, edit) in [&name_entries_gone as &dyn Fn(&str, String) -> String, &rules_gone].into_iter().enumerate() {
+        let dir = t.path().join(format!("disabled{n}"));
+        let disabled = dir.join("patches");
+        copy_dir(&repo().join("patches/chatwoot-v3.15.0"), &disabled);
+        for e in std::fs::read_dir(&disabled).unwrap().map(|e| e.unwrap()) {
+            let f = e.file_name().to_string_lossy().to_string();
+            std::fs::write(e.path(), edit(&f, std::fs::read_to_string(e.path()).unwrap())).unwrap();
+        }
+        let lame = dir.join("lame");
+        let o = whitelabel(&[
+            "--patches",
+            disabled.to_str().unwrap(),
+            "render",
+            nexa().to_str().unwrap(),
+            "--from-dir",
+            app.to_str().unwrap(),
+            "--out",
+            lame.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let lame_tree = dir.join("tree");
+        merged(&app, &lame, &lame_tree);
+        let o = whitelabel(&[
+            "--patches",
+            disabled.to_str().unwrap(),
+            "audit",
+            lame_tree.to_str().unwrap(),
+            "--base",
+            app.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "variant {n}: a disabled name rule must fail the audit");
+        let report = String::from_utf8_lossy(&o.stdout);
+        for needle in [
+            "[suffix]",
+            "[script]",
+            "[case]",
+            "«Chatwoot»iin",
+            "«Chatwoot»にログイン",
+            "através do «chatwoot»",
+            "config/locales/",
+            ".js.map#/sourcesContent/",
+        ] {
+            assert!(
+                report.contains(needle),
+                "variant {n}: the audit names {needle:?}:\n{}",
+                &report[..report.len().min(3000)]
+            );
+        }
     }
-    let lame = t.path().join("lame");
-    let o = whitelabel(&[
-        "--patches",
-        disabled.to_str().unwrap(),
-        "render",
-        nexa().to_str().unwrap(),
-        "--from-dir",
-        app.to_str().unwrap(),
-        "--out",
-        lame.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let lame_tree = t.path().join("lame-tree");
-    merged(&app, &lame, &lame_tree);
-    let o = whitelabel(&[
-        "--patches",
-        disabled.to_str().unwrap(),
-        "audit",
-        lame_tree.to_str().unwrap(),
-        "--base",
-        app.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "a disabled name rule must fail the audit");
-    let report = String::from_utf8_lossy(&o.stdout);
-    for needle in [
-        "[suffix]",
-        "[script]",
-        "[case]",
-        "«Chatwoot»iin",
-        "«Chatwoot»にログイン",
-        "através do «chatwoot»",
-        "config/locales/",
-        ".js.map#/sourcesContent/",
-    ] {
-        assert!(report.contains(needle), "the audit names {needle:?}:\n{}", &report[..report.len().min(3000)]);
-    }
+}
+
+/// `toml` without the `[[rule]]` whose id is `id`.
+fn without_rule(toml: &str, id: &str) -> String {
+    let head = format!("[[rule]]\nid = \"{id}\"\n");
+    let Some(start) = toml.find(&head) else { return toml.to_string() };
+    let end = toml[start + head.len()..].find("[[rule]]").map_or(toml.len(), |i| start + head.len() + i);
+    format!("{}{}", &toml[..start], &toml[end..])
 }

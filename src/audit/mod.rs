@@ -260,7 +260,9 @@ fn is_candidate(ps: &PatchSet, tree: &dyn BaseTree, path: &str) -> bool {
     if ps.never.is_match(path) {
         return false;
     }
-    ps.rules.iter().any(|r| r.targets(path)) || files::sibling_of(tree, path).is_some() || files::is_image(path)
+    ps.rules.iter().chain(&ps.audit.text).any(|r| r.targets(path))
+        || files::sibling_of(tree, path).is_some()
+        || files::is_image(path)
 }
 
 fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
@@ -281,6 +283,9 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
         }
     };
     let rules: Vec<&Rule> = ctx.ps.rules.iter().filter(|r| r.targets(path)).collect();
+    // The text scan also reads where `[[audit.text]]` says text lives.
+    let text_rules: Vec<&Rule> =
+        rules.iter().copied().chain(ctx.ps.audit.text.iter().filter(|r| r.targets(path))).collect();
     files::stock_asset(ctx, path, &data, &rules, &mut findings);
     files::stale_sibling(ctx, path, &data, &mut findings);
     for rule in &rules {
@@ -295,7 +300,7 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
         }
     }
     let js_literals = JsLiterals::new();
-    text::scan(ctx, path, &data, &js_literals, &rules, &mut findings, &mut kept);
+    text::scan(ctx, path, &data, &js_literals, &text_rules, &mut findings, &mut kept);
     integrity::check(ctx, path, &data, &js_literals, &mut findings);
     if !ctx.kept {
         kept.clear();
