@@ -40,6 +40,8 @@ pub struct PatchSet {
     pub audit: AuditSpec,
     /// Which served files are named by content, and who names them.
     pub cache_busting: crate::cachebust::Spec,
+    /// The product name in text, every form, told from code (`[name]`).
+    pub product: crate::scan::name::NameSpec,
     /// Digest of every file of the patch set.
     pub digest: String,
     /// The upstream files the rules replace or recognise, by hash
@@ -66,6 +68,10 @@ pub struct AuditSpec {
     pub links: Option<regex::Regex>,
     /// Occurrences left on purpose, each with its reason.
     pub keep: Vec<Keep>,
+    /// `[[audit.text]]`: where text lives, whatever the rules say, as rules
+    /// the audit reads and the render never runs (so a rule removed from
+    /// the patch set still leaves its files audited).
+    pub text: Vec<Rule>,
 }
 
 /// Something the audit reports as "kept: reason" instead of a finding.
@@ -194,6 +200,8 @@ pub enum Pattern {
     /// A literal that must not touch identifier characters on either side.
     Word(String),
     Regex(regex::Regex),
+    /// The product name in every form the patch set's `[name]` calls text.
+    Name,
 }
 
 // ---- the TOML as written ----
@@ -212,6 +220,7 @@ struct RawFile {
     cache_busting: Option<crate::cachebust::RawSpec>,
     #[serde(default)]
     stock: Vec<RawStock>,
+    name: Option<RawName>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,11 +232,31 @@ struct RawStock {
     rule: String,
 }
 
+/// `[name]`: what around the product name makes it code (regexes).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawName {
+    code_before: Option<String>,
+    code_after: Option<String>,
+    suffix: Option<String>,
+    #[serde(default)]
+    code: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAudit {
     #[serde(default)]
     links: Vec<String>,
+    #[serde(default)]
+    text: Vec<RawAuditText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuditText {
+    files: Vec<String>,
+    scope: Scope,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,6 +339,9 @@ struct RawReplacement {
     find: Option<String>,
     word: Option<String>,
     regex: Option<String>,
+    /// The product name in every form (`[name]`).
+    #[serde(default)]
+    name: bool,
     with: Option<String>,
     /// Expands to the merged `[links]` table.
     #[serde(default)]
@@ -357,9 +389,11 @@ impl PatchSet {
         let mut raw_links = BTreeMap::new();
         let mut raw_rules = Vec::new();
         let mut raw_audit_links = Vec::new();
+        let mut raw_audit_text = Vec::new();
         let mut raw_keep = Vec::new();
         let mut raw_cache = Vec::new();
         let mut raw_stock = Vec::new();
+        let mut raw_name: Option<(RawName, PathBuf)> = None;
         let mut hasher = sha2::Sha256::default();
         for (path, text) in &files {
             let text = match text {
@@ -401,10 +435,17 @@ impl PatchSet {
             raw_rules.extend(raw.rule.into_iter().map(|r| (r, path.clone())));
             if let Some(a) = raw.audit {
                 raw_audit_links.extend(a.links.into_iter().map(|l| (l, path.clone())));
+                raw_audit_text.extend(a.text.into_iter().map(|t| (t, path.clone())));
             }
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
             raw_cache.extend(raw.cache_busting.map(|c| (c, path.clone())));
             raw_stock.extend(raw.stock.into_iter().map(|k| (k, path.clone())));
+            if let Some(n) = raw.name {
+                if raw_name.is_some() {
+                    problems.push(Problem::new(path, Some("name".into()), "a second [name] table", "keep one"));
+                }
+                raw_name = Some((n, path.clone()));
+            }
         }
         let Some((header, _)) = header else {
             problems.push(Problem::new(
@@ -452,7 +493,9 @@ impl PatchSet {
                 Err(p) => problems.push(p),
             }
         }
-        let audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        let mut audit = compile_audit(&raw_audit_links, raw_keep, &mut problems);
+        audit.text = compile_audit_text(raw_audit_text, &mut problems);
+        let product = compile_name(&header.word, &header.protected, raw_name, dir, &mut problems);
         let cache_busting = crate::cachebust::Spec::compile(raw_cache, &mut problems);
         let stock = compile_stock(raw_stock, &mut problems);
         if !problems.is_empty() {
@@ -479,10 +522,82 @@ impl PatchSet {
             rules,
             audit,
             cache_busting,
+            product,
             digest: hex::encode(hasher.finalize()),
             stock,
         })
     }
+}
+
+fn compile_name(
+    word: &str,
+    protected: &[String],
+    raw: Option<(RawName, PathBuf)>,
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> crate::scan::name::NameSpec {
+    let (raw, file) = raw.unwrap_or_else(|| (RawName::default(), dir.join("patchset.toml")));
+    let mut compile = |field: &str, re: &str| match regex::Regex::new(re) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(Problem::new(
+                &file,
+                Some(format!("name.{field}")),
+                format!("bad regex: {e}"),
+                "fix the regex",
+            ));
+            None
+        }
+    };
+    let code_before = raw.code_before.as_deref().and_then(|r| compile("code_before", r));
+    let code_after = raw.code_after.as_deref().and_then(|r| compile("code_after", r));
+    let suffix = raw.suffix.as_deref().and_then(|r| compile("suffix", r));
+    let code = raw.code.iter().filter_map(|r| compile("code", r)).collect();
+    crate::scan::name::NameSpec::new(word, code_before, code_after, suffix, code, protected)
+}
+
+/// Each `[[audit.text]]` as a replace rule of the name and the links in its
+/// scope: what the audit reads there is what such a rule would change.
+fn compile_audit_text(raw: Vec<(RawAuditText, PathBuf)>, problems: &mut Vec<Problem>) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for (i, (t, file)) in raw.into_iter().enumerate() {
+        let id = format!("audit.text[{i}]");
+        let (matcher, exclude) = match (build_globs(&t.files), build_globs(&[])) {
+            (Ok(m), Ok(e)) if !t.files.is_empty() => (m, e),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(Problem::new(&file, Some(id), e, "fix the glob"));
+                continue;
+            }
+            _ => {
+                problems.push(Problem::new(&file, Some(id), "has no `files`", "list the files that hold text"));
+                continue;
+            }
+        };
+        let entry = |pattern| Replacement {
+            pattern,
+            with: Template::parse("").expect("an empty template"),
+            escape: Escape::default(),
+            expect: None,
+        };
+        out.push(Rule {
+            id,
+            file,
+            description: "where text lives (audit only)".into(),
+            globs: t.files,
+            matcher,
+            exclude,
+            optional: true,
+            create: false,
+            audit: None,
+            op: Op::Replace {
+                scope: t.scope,
+                replacements: vec![entry(Pattern::Name), entry(Pattern::Literal(String::new()))],
+                syntax: Syntax::default(),
+                i18n_keys: None,
+            },
+        });
+    }
+    out
 }
 
 fn compile_audit(links: &[(String, PathBuf)], keep: Vec<(RawKeep, PathBuf)>, problems: &mut Vec<Problem>) -> AuditSpec {
@@ -661,16 +776,17 @@ fn compile_replacement(r: &RawReplacement) -> std::result::Result<Replacement, S
     let with = || -> std::result::Result<Template, String> {
         Template::parse(r.with.as_deref().ok_or("a replace entry needs `with`")?)
     };
-    let (pattern, with) = match (&r.find, &r.word, &r.regex, r.links) {
-        (Some(f), None, None, false) => (Pattern::Literal(f.clone()), with()?),
-        (None, Some(w), None, false) => (Pattern::Word(w.clone()), with()?),
-        (None, None, Some(re), false) => {
+    let (pattern, with) = match (&r.find, &r.word, &r.regex, r.links, r.name) {
+        (Some(f), None, None, false, false) => (Pattern::Literal(f.clone()), with()?),
+        (None, Some(w), None, false, false) => (Pattern::Word(w.clone()), with()?),
+        (None, None, Some(re), false, false) => {
             (Pattern::Regex(regex::Regex::new(re).map_err(|e| format!("bad regex: {e}"))?), with()?)
         }
+        (None, None, None, false, true) => (Pattern::Name, with()?),
         // Placeholder; expanded against the merged links table at render time.
-        (None, None, None, true) => (Pattern::Literal(String::new()), Template::parse("")?),
+        (None, None, None, true, false) => (Pattern::Literal(String::new()), Template::parse("")?),
         _ => {
-            return Err("a replace entry needs exactly one of find, word, regex or links = true".into());
+            return Err("a replace entry needs exactly one of find, word, regex, name = true or links = true".into());
         }
     };
     if let Pattern::Literal(s) | Pattern::Word(s) = &pattern

@@ -20,6 +20,7 @@ use crate::error::{Error, Problem, Result};
 use crate::icon::{self, IconStyle};
 use crate::patchset::{AssetSource, Background, IconSpec, Op, PatchSet, Rule, Scope};
 use crate::report::{Change, FileReport, Report, RuleReport, Skipped, Totals};
+use crate::scan::name::NameSpec;
 use crate::template::Template;
 use crate::tree::BaseTree;
 
@@ -46,11 +47,11 @@ enum Prepared<'b> {
     Id3(Replacer, usize),
 }
 
-fn prepare<'b>(rule: &Rule, brand: &'b Brand, links: &[(String, Template)]) -> Prepared<'b> {
+fn prepare<'b>(rule: &Rule, brand: &'b Brand, links: &[(String, Template)], name: &NameSpec) -> Prepared<'b> {
     let raw = |t: &Template| t.render(brand, str::to_string);
     match &rule.op {
         Op::Replace { scope, replacements, syntax, i18n_keys } => {
-            Prepared::Replace(*scope, Replacer::new(replacements, links, brand, *syntax, i18n_keys.as_ref()))
+            Prepared::Replace(*scope, Replacer::new(replacements, links, brand, *syntax, i18n_keys.as_ref(), name))
         }
         Op::Asset { source } => Prepared::Bytes(match source {
             AssetSource::LogoLight => brand.logos.light.svg.to_clean_svg().into_bytes(),
@@ -82,7 +83,7 @@ fn prepare<'b>(rule: &Rule, brand: &'b Brand, links: &[(String, Template)]) -> P
             set.iter().map(|(k, t)| (k.clone(), raw(t))).collect(),
         ),
         Op::Id3 { replacements } => {
-            Prepared::Id3(Replacer::new(replacements, links, brand, Default::default(), None), replacements.len())
+            Prepared::Id3(Replacer::new(replacements, links, brand, Default::default(), None, name), replacements.len())
         }
     }
 }
@@ -156,7 +157,7 @@ struct FileResult {
 /// Renders the overlay. Errors list every drift problem found.
 pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) -> Result<(Overlay, Report)> {
     let links = merged_links(ps, brand);
-    let prepared: Vec<Prepared> = ps.rules.iter().map(|r| prepare(r, brand, &links)).collect();
+    let prepared: Vec<Prepared> = ps.rules.iter().map(|r| prepare(r, brand, &links, &ps.product)).collect();
 
     // Plan: which rules touch which file.
     let mut problems = Vec::new();

@@ -27,6 +27,11 @@ fn lay_out(shared: &Path, app: &Path) -> usize {
         if !e.file_type().is_file() || e.path().extension().is_none_or(|x| x != "json") {
             continue;
         }
+        // en and pt_BR only: every locale is tests/all_locales.rs's.
+        let p = e.path().to_string_lossy();
+        if !["/en/", "/pt_BR/", "/en.json", "/pt_BR.json"].iter().any(|l| p.contains(l)) {
+            continue;
+        }
         let rel = e.path().strip_prefix(shared).unwrap().to_string_lossy().replace(['/', '.'], "_");
         let json = std::fs::read_to_string(e.path()).unwrap();
         let dst = app.join(format!("public/vite/assets/{rel}-0a1b2c3d.js"));
@@ -92,7 +97,8 @@ fn no_product_name_left_in_real_en_and_pt_br_messages() {
     }
     // en: 22 dashboard + 2 widget/survey messages; pt_BR: 21 + 2.
     assert!(named_before >= 47, "the real data name the product in {named_before} messages");
-    assert_eq!(named_before, branded_after);
+    // Lower-case forms ("através do chatwoot") are branded too: at least as many.
+    assert!(branded_after >= named_before, "{branded_after} branded, {named_before} named");
     let banner = overlay.values().map(|b| String::from_utf8_lossy(b)).find(|t| t.contains("UPDATE_CHATWOOT")).unwrap();
     assert!(banner.contains("{latestChatwootVersion}"), "the i18n placeholder is code, not text");
 

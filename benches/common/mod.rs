@@ -1,14 +1,18 @@
 //! The app tree the benches run on: generated once per run, of realistic
-//! size (~35 MB of bundles and maps, ~1,000 product-name occurrences over 50
-//! locales) on top of the fixture's other files. Shared by `benches/render.rs`
-//! and `benches/build.rs` (`mod common;`).
+//! size: the real messages of every locale (../shared/chatwoot-v3.15.0, laid
+//! out as Vite emits them, with maps and the Rails locales), sixty code
+//! chunks with dense maps, stylesheets, and the fixture's other files.
+//! Shared by `benches/render.rs` and `benches/build.rs` (`mod common;`).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-const LOCALES: usize = 50;
+#[allow(dead_code)]
+#[path = "../../tests/common/locales.rs"]
+mod locales;
 
-/// Writes the tree; returns (bytes of JS + maps, product-name occurrences).
+/// Writes the tree; returns (bytes of JS, maps and locale YAML, mentions of
+/// the name in any case in the locale chunks and YAML).
 pub fn generate(repo: &Path, app: &Path) -> (usize, usize) {
     // Everything but the bundles comes from the fixture (icons, config, views, audio).
     for e in walkdir::WalkDir::new(repo.join("tests/fixtures/chatwoot-v3.15.0")) {
@@ -24,23 +28,19 @@ pub fn generate(repo: &Path, app: &Path) -> (usize, usize) {
     let assets = app.join("public/vite/assets");
     let mut total = 0;
     let mut occurrences = 0;
-    // One big shared locale chunk, as Vite builds it: 50 locales, ~20 mentions each.
-    let mut chunk = String::from("const e={");
-    for l in 0..LOCALES {
-        write!(chunk, "l{l}:{{").unwrap();
-        for k in 0..2400 {
-            let quote = ["\"", "'", "`"][k % 3];
-            if k % 120 == 0 {
-                write!(chunk, "K{k}:{quote}Welcome to Chatwoot, locale {l}{quote},").unwrap();
-                occurrences += 1;
-            } else {
-                write!(chunk, "K{k}:{quote}Message {k} for locale {l} with some ordinary words{quote},").unwrap();
-            }
+    // The shared locale chunks of every real locale (dashboard, widget,
+    // survey) with their maps, and config/locales/*.yml.
+    let shared = locales::shared(repo).expect("the benches need ../shared/chatwoot-v3.15.0 beside the checkout");
+    let tree = locales::lay_out(&shared, app);
+    let name = regex::Regex::new("(?i)chatwoot").unwrap();
+    for chunk in tree.chunks.keys().chain(&tree.yaml) {
+        let text = std::fs::read_to_string(app.join(chunk)).unwrap();
+        occurrences += name.find_iter(&text).count();
+        total += text.len();
+        if let Ok(map) = std::fs::metadata(app.join(format!("{chunk}.map"))) {
+            total += map.len() as usize;
         }
-        chunk.push_str("},");
     }
-    chunk.push_str("};export{e as default};\n");
-    total += write_with_map(&assets, "locales-A1b2C3d4", &chunk);
     // Sixty code chunks of ~115 KB: ordinary minified code and strings; one in
     // six mentions the product (text and a comparison trap), one in three
     // carries palette colors.

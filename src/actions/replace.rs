@@ -9,6 +9,7 @@ use crate::brand::Brand;
 use crate::edits::Edit;
 use crate::escape::{self, Quote};
 use crate::patchset::{Escape, Pattern, Replacement, Scope, Syntax};
+use crate::scan::name::NameSpec;
 use crate::scan::{js, sourcemap, yaml};
 use crate::template::{Bound, Template};
 
@@ -18,6 +19,8 @@ struct Entry {
     /// Index of the patch-set entry it came from, for counting.
     slot: usize,
     word: Option<String>,
+    /// The product name in every form: `name.classify` decides what is text.
+    name: bool,
     value: Bound,
     escape: Escape,
 }
@@ -30,6 +33,7 @@ pub struct Replacer {
     slots: usize,
     syntax: Syntax,
     i18n_keys: Option<Regex>,
+    name: NameSpec,
 }
 
 /// What a pass found: matches per entry, and where it replaced (offsets
@@ -62,6 +66,7 @@ impl Replacer {
         brand: &Brand,
         syntax: Syntax,
         i18n_keys: Option<&Regex>,
+        name: &NameSpec,
     ) -> Replacer {
         let mut alternatives = Vec::new();
         let mut entries = Vec::new();
@@ -69,7 +74,7 @@ impl Replacer {
             if r.is_links() {
                 for (from, to) in links {
                     alternatives.push(regex::escape(from));
-                    entries.push(Entry { slot, word: None, value: to.bind(brand), escape: r.escape });
+                    entries.push(Entry { slot, word: None, name: false, value: to.bind(brand), escape: r.escape });
                 }
                 continue;
             }
@@ -77,18 +82,24 @@ impl Replacer {
                 Pattern::Literal(s) => (regex::escape(s), None),
                 Pattern::Word(w) => (regex::escape(w), Some(w.clone())),
                 Pattern::Regex(re) => (re.as_str().to_string(), None),
+                Pattern::Name => (name.pattern().to_string(), None),
             };
             alternatives.push(alt);
-            entries.push(Entry { slot, word, value: r.with.bind(brand), escape: r.escape });
+            let name = matches!(r.pattern, Pattern::Name);
+            entries.push(Entry { slot, word, name, value: r.with.bind(brand), escape: r.escape });
         }
-        let pattern =
-            alternatives.iter().enumerate().map(|(i, a)| format!("(?P<e{i}>{a})")).collect::<Vec<_>>().join("|");
+        // The bare name goes last: a link or literal that starts with it
+        // (`chatwoot.help`) wins at the same place.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|i| entries[*i].name);
+        let pattern = order.iter().map(|&i| format!("(?P<e{i}>{})", alternatives[i])).collect::<Vec<_>>().join("|");
         Replacer {
             regex: Regex::new(&pattern).expect("patterns were validated when the patch set loaded"),
             entries,
             slots: replacements.len(),
             syntax,
             i18n_keys: i18n_keys.cloned(),
+            name: name.clone(),
         }
     }
 
@@ -126,7 +137,7 @@ impl Replacer {
     /// Replaces in a plain text value (ID3 frames), no escaping.
     pub fn apply_text(&self, text: &str, counts: &mut [usize]) -> String {
         let mut t = Tally::new(self.slots);
-        let out = self.in_text_with(text, &mut t, |s| s.to_string(), |e| e.value.render(str::to_string));
+        let out = self.in_text_with(text, &mut t, |s| s.to_string(), |e, caps| e.value.render(|v| cased(caps, v)));
         counts.iter_mut().zip(t.counts).for_each(|(c, n)| *c += n);
         out
     }
@@ -173,9 +184,10 @@ impl Replacer {
                 let mut scratch = Tally::new(self.slots);
                 new = format!(
                     "\"{}\"",
-                    self.in_text_with(body, &mut scratch, escape::yaml_double, |e| {
+                    self.in_text_with(body, &mut scratch, escape::yaml_double, |e, caps| {
                         escape::yaml_double(&e.value.render(|v| {
-                            if self.syntax == Syntax::RailsI18n { v.replace('%', "%%") } else { v.to_string() }
+                            let v = cased(caps, v);
+                            if self.syntax == Syntax::RailsI18n { v.replace('%', "%%") } else { v }
                         }))
                     })
                 );
@@ -189,36 +201,45 @@ impl Replacer {
 
     /// Replaces matches in `text`, escaping inserted values for `land`.
     fn in_text(&self, text: &str, land: Land, i18n: bool, t: &mut Tally) -> String {
-        let message = |s: &str| match self.syntax {
-            Syntax::VueI18n if i18n => escape::vue_i18n(s),
-            Syntax::RailsI18n => s.replace('%', "%%"),
-            _ => s.to_string(),
+        let message = |s: &str, caps: bool| {
+            let s = cased(caps, s);
+            match self.syntax {
+                Syntax::VueI18n if i18n => escape::vue_i18n(&s),
+                Syntax::RailsI18n => s.replace('%', "%%"),
+                _ => s,
+            }
         };
         let same = |s: &str| s.to_string();
         match land {
-            Land::Js(q) => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::js(&message(v), q))),
-            Land::Yaml(style) => self.in_text_with(text, t, same, |e| {
+            Land::Js(q) => {
+                self.in_text_with(text, t, same, |e, caps| e.value.render(|v| escape::js(&message(v, caps), q)))
+            }
+            Land::Yaml(style) => self.in_text_with(text, t, same, |e, caps| {
                 e.value.render(|v| match style {
-                    yaml::Style::Double => escape::yaml_double(&message(v)),
-                    yaml::Style::Single => message(v).replace('\'', "''"),
-                    yaml::Style::Plain | yaml::Style::Block => message(v),
+                    yaml::Style::Double => escape::yaml_double(&message(v, caps)),
+                    yaml::Style::Single => message(v, caps).replace('\'', "''"),
+                    yaml::Style::Plain | yaml::Style::Block => message(v, caps),
                 })
             }),
-            Land::Text => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::apply(e.escape, v))),
+            Land::Text => {
+                self.in_text_with(text, t, same, |e, caps| e.value.render(|v| escape::apply(e.escape, &cased(caps, v))))
+            }
         }
     }
 
     /// The core loop: `keep` maps the text between matches, `insert` turns a
-    /// matched entry into the text written in its place.
+    /// matched entry (and whether it was written in capitals) into the text
+    /// written in its place.
     fn in_text_with(
         &self,
         text: &str,
         t: &mut Tally,
         keep: impl Fn(&str) -> String,
-        insert: impl Fn(&Entry) -> String,
+        insert: impl Fn(&Entry, bool) -> String,
     ) -> String {
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
+        let code = std::cell::OnceCell::new();
         for caps in self.regex.captures_iter(text) {
             let whole = caps.get(0).expect("group 0");
             let Some(i) = (0..self.entries.len()).find(|i| caps.name(&format!("e{i}")).is_some()) else {
@@ -228,8 +249,16 @@ impl Replacer {
             if entry.word.is_some() && !word_bounded(text, whole.start(), whole.end()) {
                 continue;
             }
+            let mut upper = false;
+            if entry.name {
+                let code = code.get_or_init(|| self.name.code_ranges(text));
+                match self.name.classify(text, whole.start(), whole.end(), code) {
+                    Ok(hit) => upper = hit.caps,
+                    Err(_) => continue,
+                }
+            }
             out.push_str(&keep(&text[pos..whole.start()]));
-            let inserted = insert(entry);
+            let inserted = insert(entry, upper);
             t.edits.push(Edit { at: t.base + whole.start(), old_len: whole.len(), new_len: inserted.len() });
             out.push_str(&inserted);
             t.counts[entry.slot] += 1;
@@ -238,6 +267,11 @@ impl Replacer {
         out.push_str(&keep(&text[pos..]));
         out
     }
+}
+
+/// The brand as it replaces a name written in capitals, or as written.
+fn cased(caps: bool, value: &str) -> String {
+    NameSpec::cased(caps, value)
 }
 
 fn is_ident_char(c: char) -> bool {

@@ -89,6 +89,7 @@ pub(super) fn stock_asset(ctx: &Ctx, path: &str, data: &[u8], rules: &[&Rule], f
         category: Category::StockAsset,
         excerpt: format!("{what} ({} bytes, sha256 {})", data.len(), &hex::encode(hash)[..12]),
         rule: target.map(|r| r.id.clone()),
+        form: None,
     });
 }
 
@@ -124,6 +125,7 @@ pub(super) fn stale_sibling(ctx: &Ctx, path: &str, data: &[u8], findings: &mut V
         category: Category::StaleSibling,
         excerpt,
         rule: None,
+        form: None,
     });
 }
 
@@ -138,6 +140,7 @@ pub(super) fn palette(ctx: &Ctx, path: &str, data: &[u8], rule: &Rule, findings:
             category: Category::StockPalette,
             excerpt: excerpt(text, e.at, e.at + e.old_len),
             rule: Some(rule.id.clone()),
+            form: None,
         });
     }
 }
@@ -170,6 +173,7 @@ pub(super) fn id3(ctx: &Ctx, path: &str, data: &[u8], rule: &Rule, findings: &mu
                 category: Category::Id3,
                 excerpt: excerpt(&text, i, i + word.len()),
                 rule: Some(rule.id.clone()),
+                form: None,
             });
         }
     }

@@ -19,7 +19,7 @@ pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], new_literals: &JsLiterals
     let (Ok(old), Ok(new)) = (std::str::from_utf8(&old), std::str::from_utf8(new)) else { return };
     let first_change = old.bytes().zip(new.bytes()).position(|(a, b)| a != b).unwrap_or(old.len().min(new.len()));
     let mut push = |at: Location, category, excerpt| {
-        findings.push(Finding { path: path.into(), at, category, excerpt, rule: None });
+        findings.push(Finding { path: path.into(), at, category, excerpt, rule: None, form: None });
     };
 
     let (before, after) = (ctx.ps.protected_counts(old), ctx.ps.protected_counts(new));

@@ -130,6 +130,9 @@ pub struct Finding {
     /// The patch-set rule that covers this file, when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// For a product name: how it is written (word, case, script, suffix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<crate::scan::name::Form>,
 }
 
 /// An occurrence left on purpose.
@@ -177,10 +180,11 @@ impl Audit {
 }
 
 impl Finding {
-    /// The one-line form: `path:offset  category  excerpt`.
+    /// The one-line form: `path:offset  category  excerpt [form] (rule id)`.
     pub fn line(&self) -> String {
+        let form = self.form.map(|f| format!(" [{}]", f.name())).unwrap_or_default();
         let rule = self.rule.as_deref().map(|r| format!(" (rule {r})")).unwrap_or_default();
-        format!("{}{}  {}  {}{rule}", self.path, self.at, self.category.name(), self.excerpt)
+        format!("{}{}  {}  {}{form}{rule}", self.path, self.at, self.category.name(), self.excerpt)
     }
 }
 
@@ -270,7 +274,7 @@ fn is_candidate(ctx: &Ctx, path: &str) -> bool {
     if ps.never.is_match(path) {
         return false;
     }
-    ps.rules.iter().any(|r| r.targets(path))
+    ps.rules.iter().chain(&ps.audit.text).any(|r| r.targets(path))
         || files::sibling_of(tree, path).is_some()
         || files::is_image(path)
         || tree.size(path).is_ok_and(|n| ctx.stock.may_be(n))
@@ -288,11 +292,15 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
                 category: Category::Syntax,
                 excerpt: format!("unreadable: {e}"),
                 rule: None,
+                form: None,
             });
             return (0, findings, kept);
         }
     };
     let rules: Vec<&Rule> = ctx.ps.rules.iter().filter(|r| r.targets(path)).collect();
+    // The text scan also reads where `[[audit.text]]` says text lives.
+    let text_rules: Vec<&Rule> =
+        rules.iter().copied().chain(ctx.ps.audit.text.iter().filter(|r| r.targets(path))).collect();
     files::stock_asset(ctx, path, &data, &rules, &mut findings);
     files::stale_sibling(ctx, path, &data, &mut findings);
     for rule in &rules {
@@ -307,7 +315,7 @@ fn audit_file(ctx: &Ctx, path: &str) -> (u64, Vec<Finding>, Vec<Kept>) {
         }
     }
     let js_literals = JsLiterals::new();
-    text::scan(ctx, path, &data, &js_literals, &rules, &mut findings, &mut kept);
+    text::scan(ctx, path, &data, &js_literals, &text_rules, &mut findings, &mut kept);
     integrity::check(ctx, path, &data, &js_literals, &mut findings);
     if !ctx.kept {
         kept.clear();

@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use super::{Category, Ctx, Finding, JsLiterals, Kept, Location, excerpt};
-use crate::actions::replace::word_bounded;
 use crate::patchset::{AssetSource, Op, Pattern, Rule, Scope};
+use crate::scan::name::Form;
 use crate::scan::{js, sourcemap, yaml};
 use crate::template::Template;
 
@@ -20,6 +20,10 @@ struct Piece<'t> {
     /// Why an occurrence outside `spans` stays.
     code: &'static str,
 }
+
+/// One occurrence to judge: where, what, the rule that covers it, and its
+/// form when it is text (the name), or why it is code.
+type Hit<'r> = (Range<usize>, Category, &'r Rule, Result<Option<Form>, &'static str>);
 
 pub(super) fn scan(
     ctx: &Ctx,
@@ -40,7 +44,7 @@ pub(super) fn scan(
         .collect();
     let Some(&(_, first)) = scopes.first() else { return };
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let word = ctx.ps.word.as_str();
+    let name = &ctx.ps.product;
     let links = ctx.ps.audit.links.as_ref();
     let marked: Vec<(&Rule, &regex::Regex)> = rules
         .iter()
@@ -56,7 +60,7 @@ pub(super) fn scan(
         .collect();
     // Most files (and map sources) hold nothing to look at: skip the parse.
     let relevant = |t: &str| {
-        t.contains(word) || links.is_some_and(|l| l.is_match(t)) || marked.iter().any(|(_, re)| re.is_match(t))
+        name.mentioned(t) || links.is_some_and(|l| l.is_match(t)) || marked.iter().any(|(_, re)| re.is_match(t))
     };
     if !relevant(text) {
         return;
@@ -70,11 +74,12 @@ pub(super) fn scan(
                 category: Category::Syntax,
                 excerpt: format!("does not parse: {why}"),
                 rule: Some(first.id.clone()),
+                form: None,
             });
             return;
         }
     };
-    let word_rule = rule_with(&scopes, |r| matches!(r.pattern, Pattern::Word(_))).unwrap_or(first);
+    let word_rule = rule_with(&scopes, |r| matches!(r.pattern, Pattern::Name | Pattern::Word(_))).unwrap_or(first);
     let link_rule = rule_with(&scopes, |r| r.is_links()).unwrap_or(first);
     for piece in pieces {
         let t = piece.text.as_ref();
@@ -86,16 +91,30 @@ pub(super) fn scan(
             .filter(|k| k.files.is_empty() || k.files.is_match(path))
             .flat_map(|k| k.pattern.find_iter(t).map(move |m| (m.range(), k.reason.as_str())))
             .collect();
-        let mut hits: Vec<(Range<usize>, Category, &Rule)> =
-            t.match_indices(word).map(|(i, w)| (i..i + w.len(), Category::ProductName, word_rule)).collect();
+        // The name is judged inside the text span that holds it, as the
+        // render judges it inside one literal or value.
+        let mut hits: Vec<Hit> = Vec::new();
+        for span in &piece.spans {
+            for (r, judged) in name.scan(&t[span.clone()]) {
+                let r = span.start + r.start..span.start + r.end;
+                hits.push((r, Category::ProductName, word_rule, judged.map(|h| Some(h.form))));
+            }
+        }
         if let Some(l) = links {
-            hits.extend(l.find_iter(t).map(|m| (m.range(), Category::UpstreamLink, link_rule)));
+            hits.extend(l.find_iter(t).map(|m| (m.range(), Category::UpstreamLink, link_rule, Ok(None))));
         }
         for (rule, re) in &marked {
             let category = rule.audit.expect("marked rules have a category");
-            hits.extend(re.find_iter(t).map(|m| (m.range(), category, *rule)));
+            hits.extend(re.find_iter(t).map(|m| (m.range(), category, *rule, Ok(None))));
         }
-        for (r, category, rule) in hits {
+        let in_text = |r: &Range<usize>| piece.spans.iter().any(|s| s.start <= r.start && r.end <= s.end);
+        if ctx.kept {
+            // Occurrences of the name outside text, for `--verbose`.
+            for m in name.scan(t).into_iter().filter(|(r, _)| !in_text(r)) {
+                hits.push((m.0, Category::ProductName, word_rule, Err(piece.code)));
+            }
+        }
+        for (r, category, rule, judged) in hits {
             let at = Location::within(&piece.pointer, r.start);
             let keep = |reason: &str| Kept {
                 path: path.into(),
@@ -105,18 +124,20 @@ pub(super) fn scan(
             };
             if let Some((_, reason)) = keeps.iter().find(|(k, _)| k.start < r.end && r.start < k.end) {
                 kept.push(keep(reason));
-            } else if !piece.spans.iter().any(|s| s.start <= r.start && r.end <= s.end) {
+            } else if !in_text(&r) {
                 kept.push(keep(piece.code));
-            } else if category == Category::ProductName && !word_bounded(t, r.start, r.end) {
-                kept.push(keep("part of a longer name (an identifier or placeholder), not the word"));
             } else {
-                findings.push(Finding {
-                    path: path.into(),
-                    at,
-                    category,
-                    excerpt: excerpt(t, r.start, r.end),
-                    rule: Some(rule.id.clone()),
-                });
+                match judged {
+                    Err(reason) => kept.push(keep(reason)),
+                    Ok(form) => findings.push(Finding {
+                        path: path.into(),
+                        at,
+                        category,
+                        excerpt: excerpt(t, r.start, r.end),
+                        rule: Some(rule.id.clone()),
+                        form,
+                    }),
+                }
             }
         }
     }
@@ -199,13 +220,12 @@ fn map_pieces(text: &str, relevant: impl Fn(&str) -> bool) -> Result<Vec<Piece<'
     Ok(out)
 }
 
-/// Word or upstream link in one value the patch set sets.
-fn value_hit(ctx: &Ctx, value: &str) -> Option<(Range<usize>, Category)> {
-    let word = ctx.ps.word.as_str();
-    if let Some((i, _)) = value.match_indices(word).find(|(i, w)| word_bounded(value, *i, i + w.len())) {
-        return Some((i..i + word.len(), Category::ProductName));
+/// The name in text or an upstream link in one value the patch set sets.
+fn value_hit(ctx: &Ctx, value: &str) -> Option<(Range<usize>, Category, Option<Form>)> {
+    if let Some(hit) = ctx.ps.product.scan(value).into_iter().find_map(|(_, h)| h.ok()) {
+        return Some((hit.range, Category::ProductName, Some(hit.form)));
     }
-    ctx.ps.audit.links.as_ref()?.find(value).map(|m| (m.range(), Category::UpstreamLink))
+    ctx.ps.audit.links.as_ref()?.find(value).map(|m| (m.range(), Category::UpstreamLink, None))
 }
 
 /// `json-set` targets: the values at the rule's pointers.
@@ -220,13 +240,14 @@ pub(super) fn json_values(
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     for (pointer, _) in set {
         let Some(value) = doc.pointer(pointer).and_then(|v| v.as_str()) else { continue };
-        if let Some((r, category)) = value_hit(ctx, value) {
+        if let Some((r, category, form)) = value_hit(ctx, value) {
             findings.push(Finding {
                 path: path.into(),
                 at: Location::pointer(pointer.clone()),
                 category,
                 excerpt: excerpt(value, r.start, r.end),
                 rule: Some(rule.id.clone()),
+                form,
             });
         }
     }
@@ -245,7 +266,7 @@ pub(super) fn yaml_entries(
     let Ok(text) = std::str::from_utf8(data) else { return };
     for (name, _) in set {
         let Ok(range) = crate::actions::yaml_entries::value_range(text, key_field, value_field, name) else { continue };
-        if let Some((r, category)) = value_hit(ctx, &text[range.clone()]) {
+        if let Some((r, category, form)) = value_hit(ctx, &text[range.clone()]) {
             let (start, end) = (range.start + r.start, range.start + r.end);
             findings.push(Finding {
                 path: path.into(),
@@ -253,6 +274,7 @@ pub(super) fn yaml_entries(
                 category,
                 excerpt: excerpt(text, start, end),
                 rule: Some(rule.id.clone()),
+                form,
             });
         }
     }

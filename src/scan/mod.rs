@@ -3,5 +3,6 @@
 //! so that code, keys and comparisons are never rewritten.
 
 pub mod js;
+pub mod name;
 pub mod sourcemap;
 pub mod yaml;

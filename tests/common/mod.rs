@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod locales;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
