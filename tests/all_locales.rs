@@ -96,15 +96,17 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
     let judge = Judge::new();
     let ps = whitelabel::patchset::PatchSet::load(&repo().join("patches/chatwoot-v3.15.0")).unwrap();
     let base = files(&app);
-    let (_o, out, _report) = render(&nexa(), &app, &[]);
+    let (_o, out, report) = render(&nexa(), &app, &[]);
     let overlay = files(&out);
+    // The overlay holds a changed content-named file under its new name.
+    let served = |p: &str| served_path(&report, p);
 
     let mut before: BTreeMap<Form, usize> = BTreeMap::new();
     let mut links_before = 0;
     let mut locales_seen = 0;
     for (chunk, messages) in &tree.chunks {
-        assert!(overlay.contains_key(chunk), "{chunk} was not rewritten");
-        let after = locales::evaluate(&out.join(chunk));
+        assert!(overlay.contains_key(&served(chunk)), "{chunk} was not rewritten");
+        let after = locales::evaluate(&out.join(served(chunk)));
         assert_eq!(after.len(), messages.len(), "{chunk}: every locale is still exported");
         for (locale, old) in messages {
             locales_seen += 1;
@@ -134,7 +136,7 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
     assert!(links_before > 100, "{links_before}");
 
     // The forms, as a reader of each language sees them.
-    let dashboard = locales::evaluate(&out.join("public/vite/assets/dashboard-locales-Lc0a1b2c.js"));
+    let dashboard = locales::evaluate(&out.join(served("public/vite/assets/dashboard-locales-AbC123xy.js")));
     assert_eq!(dashboard["fi"]["LOGIN"]["TITLE"], "Kirjaudu sisään Nexaiin");
     assert_eq!(dashboard["ja"]["LOGIN"]["TITLE"], "Nexaにログイン");
     assert_eq!(dashboard["zh_CN"]["LOGIN"]["TITLE"], "登录到Nexa");
@@ -145,7 +147,7 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
 
     // Every protected literal keeps its count in every file, maps included.
     for (path, old) in &base {
-        let new = overlay.get(path).unwrap_or(old);
+        let new = overlay.get(&served(path)).unwrap_or(old);
         assert_eq!(
             ps.protected_counts(&String::from_utf8_lossy(old)),
             ps.protected_counts(&String::from_utf8_lossy(new)),
@@ -156,12 +158,12 @@ fn every_locale_loses_the_name_in_every_form_and_keeps_its_code() {
         }
     }
     assert!(
-        ps.protected_counts(text(&base["public/vite/assets/dashboard-locales-Lc0a1b2c.js"])).iter().sum::<usize>() > 40,
+        ps.protected_counts(text(&base["public/vite/assets/dashboard-locales-AbC123xy.js"])).iter().sum::<usize>() > 40,
         "the embed snippets of the real messages are there"
     );
 
     // An icon name is code, though it sits where text would.
-    let bundle = text(&overlay["public/vite/assets/dashboard-AbC123zz.js"]);
+    let bundle = text(&overlay[&served("public/vite/assets/dashboard-AbC123zz.js")]);
     assert!(bundle.contains(r#"{class:"chatwoot-ai-icon",icon:"chatwoot-ai"}"#), "icon names stay");
 
     // Maps: the JSON sources devtools show, and the Rails locales.

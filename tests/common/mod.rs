@@ -149,3 +149,19 @@ pub fn vue_i18n_display(messages: &[String]) -> Vec<String> {
     let out: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     (0..messages.len()).map(|i| out[&format!("m{i}")].as_str().unwrap().to_string()).collect()
 }
+
+/// Where a render put the file that stands at `path` in the base: its new
+/// name when cache-busting renamed it (its map and siblings follow it), else
+/// `path` itself.
+#[allow(dead_code)]
+pub fn served_path(report: &serde_json::Value, path: &str) -> String {
+    let renamed = report["cache_busting"]["renamed"].as_object();
+    for (from, to) in renamed.into_iter().flatten() {
+        if let (Some(rest), Some(to)) = (path.strip_prefix(from.as_str()), to.as_str()) {
+            if ["", ".map", ".gz", ".br", ".map.gz", ".map.br"].contains(&rest) {
+                return format!("{to}{rest}");
+            }
+        }
+    }
+    path.to_string()
+}
