@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::brand::Brand;
 use crate::edits::Edit;
 use crate::escape::{self, Quote};
-use crate::patchset::{Escape, Pattern, Replacement, Scope, Syntax};
+use crate::patchset::{EscapeChain, Pattern, Replacement, Scope, Syntax};
 use crate::scan::{js, sourcemap, yaml};
 use crate::template::{Bound, Template};
 
@@ -19,7 +19,9 @@ struct Entry {
     slot: usize,
     word: Option<String>,
     value: Bound,
-    escape: Escape,
+    escape: EscapeChain,
+    /// From the `[links]` table: never applied to XML namespaces or inlined artwork.
+    link: bool,
 }
 
 /// All entries of a rule, compiled for one brand.
@@ -69,7 +71,13 @@ impl Replacer {
             if r.is_links() {
                 for (from, to) in links {
                     alternatives.push(regex::escape(from));
-                    entries.push(Entry { slot, word: None, value: to.bind(brand), escape: r.escape });
+                    entries.push(Entry {
+                        slot,
+                        word: None,
+                        value: to.bind(brand),
+                        escape: r.escape.clone(),
+                        link: true,
+                    });
                 }
                 continue;
             }
@@ -79,7 +87,7 @@ impl Replacer {
                 Pattern::Regex(re) => (re.as_str().to_string(), None),
             };
             alternatives.push(alt);
-            entries.push(Entry { slot, word, value: r.with.bind(brand), escape: r.escape });
+            entries.push(Entry { slot, word, value: r.with.bind(brand), escape: r.escape.clone(), link: false });
         }
         let pattern =
             alternatives.iter().enumerate().map(|(i, a)| format!("(?P<e{i}>{a})")).collect::<Vec<_>>().join("|");
@@ -204,7 +212,7 @@ impl Replacer {
                     yaml::Style::Plain | yaml::Style::Block => message(v),
                 })
             }),
-            Land::Text => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::apply(e.escape, v))),
+            Land::Text => self.in_text_with(text, t, same, |e| e.value.render(|v| escape::apply(&e.escape, v))),
         }
     }
 
@@ -226,6 +234,9 @@ impl Replacer {
             };
             let entry = &self.entries[i];
             if entry.word.is_some() && !word_bounded(text, whole.start(), whole.end()) {
+                continue;
+            }
+            if entry.link && not_a_link(text, whole.start()) {
                 continue;
             }
             out.push_str(&keep(&text[pos..whole.start()]));
@@ -258,4 +269,45 @@ fn plain_safe(s: &str) -> bool {
         && !s.contains(" #")
         && !s.ends_with(':')
         && !s.ends_with(' ')
+}
+
+/// XML namespace names: identifiers that look like URLs, never links.
+pub const XML_NAMESPACES: [&str; 10] = [
+    "http://www.w3.org/",
+    "http://purl.org/dc/",
+    "http://creativecommons.org/ns#",
+    "http://web.resource.org/cc/",
+    "http://www.inkscape.org/namespaces/",
+    "http://inkscape.sourceforge.net/DTD/",
+    "http://sodipodi.sourceforge.net/DTD/",
+    "http://ns.adobe.com/",
+    "http://www.bohemiancoding.com/sketch/ns",
+    "https://www.figma.com/figma/ns",
+];
+
+/// Whether a URL at `at` is an XML namespace (a known one, or the value of
+/// an `xmlns` attribute, quoted as in markup, a JS string or a data URI) or
+/// lies inside an inlined SVG (the brand's own artwork): link rewriting
+/// leaves those alone.
+fn not_a_link(text: &str, at: usize) -> bool {
+    static XMLNS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r#"xmlns(?::[\w.-]+)?\s*(?:=|%3D)\s*(?:\\?["']|%22|%27|&quot;)$"#).expect("valid regex")
+    });
+    const SVG_URI: &str = "data:image/svg+xml";
+    let rest = &text[at..];
+    if XML_NAMESPACES.iter().any(|ns| rest.starts_with(ns)) {
+        return true;
+    }
+    let mut from = at.saturating_sub(120);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    if XMLNS.is_match(&text[from..at]) {
+        return true;
+    }
+    // Inside `data:image/svg+xml,…` (percent-encoded) or `;base64,…`: the
+    // URI runs on in URI characters up to `at`.
+    text[..at].rfind(SVG_URI).is_some_and(|p| {
+        text[p..at].bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~=:/%;,+#?&@!$*()'".contains(&b))
+    })
 }
