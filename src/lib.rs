@@ -45,6 +45,8 @@ pub mod fleet;
 pub mod icon;
 pub mod identity;
 pub mod installation;
+pub mod interrupt;
+pub mod output;
 pub mod patchset;
 pub mod pipeline;
 pub mod preview;

@@ -195,7 +195,7 @@ fn patchset_names(base: &str) -> Vec<String> {
     out
 }
 
-fn display(p: &Path) -> String {
+pub fn display(p: &Path) -> String {
     p.display().to_string()
 }
 
