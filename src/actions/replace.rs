@@ -311,3 +311,19 @@ fn not_a_link(text: &str, at: usize) -> bool {
         text[p..at].bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~=:/%;,+#?&@!$*()'".contains(&b))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::not_a_link;
+
+    #[test]
+    fn namespaces_and_inlined_artwork_are_not_links() {
+        let at = |text: &str, url: &str| not_a_link(text, text.find(url).unwrap());
+        assert!(at(r#"<svg xmlns="http://www.w3.org/2000/svg">"#, "http://"));
+        assert!(at(r#"x='<svg xmlns:x=\"http://example.com/ns\">'"#, "http://"));
+        assert!(at("data:image/svg+xml,%3Csvg%20xmlns%3D%22http://example.com/ns%22", "http://"));
+        assert!(at("data:image/svg+xml,%3Csvg%3E%3Ca%20href%3D%22https://www.chatwoot.com/x%22", "https://"));
+        assert!(!at(r#"<a href="https://www.chatwoot.com/docs">"#, "https://"));
+        assert!(!at(r#"data:image/png;base64,AAAA" href="https://www.chatwoot.com/"#, "https://"));
+    }
+}
