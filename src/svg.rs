@@ -116,8 +116,8 @@ impl Svg {
 }
 
 /// Walks the raw XML and refuses external references, active content and
-/// what exceeds the work bounds. roxmltree parses without recursion, and
-/// this walk keeps depths in a table, so a hostile nesting costs no stack.
+/// what exceeds the work bounds. The streaming [`prescan`] runs first:
+/// roxmltree recurses per nesting level, so depth is bounded before it parses.
 fn vet(text: &str) -> Result<(), String> {
     prescan(text)?;
     let doc = roxmltree::Document::parse_with_options(
@@ -128,33 +128,13 @@ fn vet(text: &str) -> Result<(), String> {
         roxmltree::Error::NodesLimitReached => format!("has more than {MAX_NODES} XML nodes (limit)"),
         e => format!("is not well-formed XML (DTDs and entities are refused): {e}"),
     })?;
-    let (mut depth, mut elements, mut filters, mut uses) = (vec![0usize; doc.descendants().count()], 0, 0, 0);
+    // Depth, element and filter-primitive counts: prescan() checked them.
+    let mut uses = 0;
     let size = canvas_size(&doc);
-    for node in doc.descendants() {
-        let d = node.parent().map_or(0, |p| depth[p.id().get_usize()] + 1);
-        depth[node.id().get_usize()] = d;
-        if !node.is_element() {
-            continue;
-        }
+    for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name().name();
         // Only for messages: text_pos_at scans from the start of the text.
         let line = || doc.text_pos_at(node.range().start).row;
-        if d > MAX_DEPTH {
-            return Err(format!("line {line}: elements nest deeper than {MAX_DEPTH} levels (limit)", line = line()));
-        }
-        elements += 1;
-        if elements > MAX_ELEMENTS {
-            return Err(format!("has more than {MAX_ELEMENTS} elements (limit)"));
-        }
-        if name.starts_with("fe") {
-            filters += 1;
-            if filters > MAX_FILTER_PRIMITIVES {
-                return Err(format!(
-                    "line {line}: more than {MAX_FILTER_PRIMITIVES} filter primitives (limit)",
-                    line = line()
-                ));
-            }
-        }
         if name == "filter" {
             filter_region(&node, size).map_err(|why| format!("line {line}: <filter> {why}", line = line()))?;
         }
