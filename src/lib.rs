@@ -23,7 +23,8 @@
 //!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both ([`fleet`]: many brands at once); [`cli`] parses arguments and prints, one module per
-//! subcommand.
+//! subcommand. [`output`] writes the files a user names (only ever its own,
+//! atomically, one run at a time); [`interrupt`] cleans up after Ctrl-C.
 
 pub mod actions;
 pub mod archive;
