@@ -131,8 +131,11 @@ impl Entry {
     pub fn staging(&self) -> Result<tempfile::TempDir> {
         let parent = self.dir.parent().expect("entry has a parent");
         std::fs::create_dir_all(parent).map_err(|e| Error::io("creating the cache directory", parent, e))?;
+        collect_stale_staging(parent);
+        // The owner's PID in the name: a later run can tell a dead run's
+        // leftovers from a live run's work.
         tempfile::Builder::new()
-            .prefix(".staging-")
+            .prefix(&format!("{STAGING}{}-", std::process::id()))
             .tempdir_in(parent)
             .map_err(|e| Error::io("creating a staging directory in", parent, e))
     }
@@ -163,6 +166,23 @@ impl Entry {
     }
 }
 
+const STAGING: &str = ".staging-";
+
+/// Removes the staging directories of runs that died (SIGKILL, power loss)
+/// before they could: those whose owner PID no longer runs.
+fn collect_stale_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = name.strip_prefix(STAGING).and_then(|r| r.split('-').next()?.parse::<i32>().ok()) else {
+            continue;
+        };
+        if !crate::interrupt::process_alive(pid) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +194,33 @@ mod tests {
         assert!(a.dir.to_string_lossy().starts_with("/c/bases/abc-"), "{}", a.dir.display());
         assert_ne!(a.dir, c.entry("sha256:abc", "/app", &["public".into(), "config".into()]).dir);
         assert_ne!(a.dir, c.entry("sha256:abd", "/app", &["public".into()]).dir);
+    }
+
+    #[test]
+    fn staging_left_by_a_dead_run_is_collected() {
+        let tmp = tempfile::tempdir().unwrap();
+        let c = Cache::at(tmp.path());
+        let e = c.entry("sha256:abc", "/app", &["public".into()]);
+        let parent = e.dir.parent().unwrap().to_path_buf();
+        std::fs::create_dir_all(&parent).unwrap();
+        // PID 2^22 + 1 is above Linux's pid_max: never a live process.
+        let dead = parent.join(".staging-4194305-abc");
+        let live = parent.join(format!(".staging-{}-abc", std::process::id()));
+        let foreign = parent.join(".staging-old");
+        for d in [&dead, &live, &foreign] {
+            std::fs::create_dir_all(d.join("app")).unwrap();
+        }
+        let staging = e.staging().unwrap();
+        assert!(
+            staging
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!(".staging-{}-", std::process::id()))
+        );
+        assert!(!dead.exists(), "a dead run's staging is collected");
+        assert!(live.exists() && foreign.exists(), "a live run's (or unknown) staging stays");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Escapers: a brand value is escaped for every layer it lands in, innermost
 //! first (vue-i18n message syntax, then the JS/JSON/YAML/HTML container).
 
-use crate::patchset::Escape;
+use crate::patchset::{Escape, EscapeChain};
 
 /// The quoting of a JS string literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,16 +110,57 @@ pub fn yaml_quoted(s: &str) -> String {
     format!("\"{}\"", yaml_double(s))
 }
 
+/// The body of a Ruby single-quoted string: only `\\` and `'` are special.
 pub fn ruby_single(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
+/// The body of a Ruby double-quoted string: `#` is escaped whole (`#{`, `#@`
+/// and `#$` all interpolate), control characters as `\u{..}`.
 pub fn ruby_double(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace("#{", "\\#{").replace('\n', "\\n")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '#' => out.push_str("\\#"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// Applies a `text`-scope escape.
-pub fn apply(escape: Escape, s: &str) -> String {
+/// A Ruby string body (already escaped for `quote`) made safe inside an ERB
+/// code tag, which ends at the first `%>` whatever Ruby thinks: every `%`
+/// that a `>` could follow is closed off by splitting the literal in two
+/// (`'a%' '>b'`: Ruby joins adjacent literals). A trailing `%` is split too,
+/// since the template's text after the value is not ours to judge.
+pub fn erb_code(s: &str, quote: char) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' && matches!(chars.peek(), Some('>') | None) {
+            out.push(quote);
+            out.push(' ');
+            out.push(quote);
+        }
+    }
+    out
+}
+
+/// Text of an ERB template outside tags, after HTML escaping (which leaves no
+/// `<` or `>`): nothing can open a tag. Enforced again rather than trusted.
+pub fn erb_text(s: &str) -> String {
+    s.replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Applies one `text`-scope escape layer; `inner` is the layer before it.
+pub fn apply_layer(escape: Escape, inner: Option<Escape>, s: &str) -> String {
     match escape {
         Escape::None => s.to_string(),
         Escape::Html => html(s),
@@ -127,7 +168,23 @@ pub fn apply(escape: Escape, s: &str) -> String {
         Escape::RubySingle => ruby_single(s),
         Escape::RubyDouble => ruby_double(s),
         Escape::YamlDouble => yaml_double(s),
+        Escape::Erb => match inner {
+            Some(Escape::RubySingle) => erb_code(s, '\''),
+            Some(Escape::RubyDouble) => erb_code(s, '"'),
+            _ => erb_text(s),
+        },
     }
+}
+
+/// Applies a `text`-scope escape chain, innermost layer first.
+pub fn apply(chain: &EscapeChain, s: &str) -> String {
+    let mut out = s.to_string();
+    let mut inner = None;
+    for &layer in &chain.0 {
+        out = apply_layer(layer, inner, &out);
+        inner = Some(layer);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -27,7 +27,8 @@
 //!
 //! The Docker side: [`docker`] (bollard). [`pipeline`] runs the build path
 //! through both ([`fleet`]: many brands at once); [`cli`] parses arguments and prints, one module per
-//! subcommand.
+//! subcommand. [`output`] writes the files a user names (only ever its own,
+//! atomically, one run at a time); [`interrupt`] cleans up after Ctrl-C.
 
 pub mod actions;
 pub mod archive;
@@ -52,6 +53,8 @@ pub mod icon;
 pub mod identity;
 pub mod image_ref;
 pub mod installation;
+pub mod interrupt;
+pub mod output;
 pub mod patches;
 pub mod patchset;
 pub mod pipeline;

@@ -128,7 +128,7 @@ pub enum Scope {
     Text,
 }
 
-/// How an inserted value is escaped in a `text` scope.
+/// One layer of escaping of an inserted value in a `text` scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Escape {
@@ -139,6 +139,63 @@ pub enum Escape {
     RubySingle,
     RubyDouble,
     YamlDouble,
+    /// The ERB template around the previous layer: inside a code tag (after
+    /// `ruby-single`/`ruby-double`) no `%>` may appear; in template text
+    /// (after `html`) no `<%` may.
+    Erb,
+}
+
+/// The layers a value lands in, innermost first (`["ruby-single", "erb"]`).
+/// Written in TOML as one kind or a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EscapeChain(pub Vec<Escape>);
+
+impl<'de> Deserialize<'de> for EscapeChain {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(Escape),
+            Many(Vec<Escape>),
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::One(e) => EscapeChain(vec![e]),
+            Raw::Many(v) => EscapeChain(v),
+        })
+    }
+}
+
+impl EscapeChain {
+    /// Whether the layers compose: `erb` comes last and wraps a Ruby string or
+    /// HTML text; `none` stands alone.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let layers = &self.0;
+        if layers.len() > 1 && layers.contains(&Escape::None) {
+            return Err("`none` cannot be combined with other escape kinds".into());
+        }
+        for (i, layer) in layers.iter().enumerate() {
+            if *layer != Escape::Erb {
+                continue;
+            }
+            if i + 1 != layers.len() {
+                return Err("`erb` must be the outermost (last) escape kind".into());
+            }
+            if !matches!(
+                i.checked_sub(1).map(|p| layers[p]),
+                Some(Escape::RubySingle | Escape::RubyDouble | Escape::Html)
+            ) {
+                return Err(
+                    "`erb` wraps a Ruby string or HTML text: write [\"ruby-single\", \"erb\"] or [\"html\", \"erb\"]"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn has(&self, layer: Escape) -> bool {
+        self.0.contains(&layer)
+    }
 }
 
 /// Message syntax of the strings a value lands in (on top of the scope's escaping).
@@ -189,7 +246,7 @@ pub struct IconSpec {
 pub struct Replacement {
     pub pattern: Pattern,
     pub with: Template,
-    pub escape: Escape,
+    pub escape: EscapeChain,
     /// Exact number of matches expected over the rule, when given.
     pub expect: Option<usize>,
 }
@@ -347,7 +404,7 @@ struct RawReplacement {
     #[serde(default)]
     links: bool,
     #[serde(default)]
-    escape: Escape,
+    escape: EscapeChain,
     expect: Option<usize>,
 }
 
@@ -576,7 +633,7 @@ fn compile_audit_text(raw: Vec<(RawAuditText, PathBuf)>, problems: &mut Vec<Prob
         let entry = |pattern| Replacement {
             pattern,
             with: Template::parse("").expect("an empty template"),
-            escape: Escape::default(),
+            escape: EscapeChain::default(),
             expect: None,
         };
         out.push(Rule {
@@ -710,7 +767,19 @@ fn compile_rule(raw: RawRule, file: &Path) -> std::result::Result<Rule, Problem>
                 }
                 None => None,
             };
-            Op::Replace { scope, replacements: replacements()?, syntax: raw.syntax, i18n_keys }
+            let replacements = replacements()?;
+            // A value in an ERB view is inside the template language too:
+            // without the `erb` layer a `%>` in a brand name would end the tag.
+            if scope == Scope::Text
+                && raw.files.iter().any(|g| g.ends_with(".erb"))
+                && replacements.iter().any(|r| !r.escape.has(Escape::Erb))
+            {
+                return Err(bad(
+                    "targets ERB views, but an entry's escape has no `erb` layer".into(),
+                    "write escape = [\"ruby-single\", \"erb\"] inside <% %> tags, [\"html\", \"erb\"] in the HTML around",
+                ));
+            }
+            Op::Replace { scope, replacements, syntax: raw.syntax, i18n_keys }
         }
         "asset" => Op::Asset {
             source: raw
@@ -795,7 +864,8 @@ fn compile_replacement(r: &RawReplacement) -> std::result::Result<Replacement, S
     {
         return Err("an empty pattern".into());
     }
-    Ok(Replacement { pattern, with, escape: r.escape, expect: r.expect })
+    r.escape.validate()?;
+    Ok(Replacement { pattern, with, escape: r.escape.clone(), expect: r.expect })
 }
 
 impl PatchSet {

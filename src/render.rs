@@ -529,34 +529,22 @@ fn merged_links(ps: &PatchSet, brand: &Brand) -> Vec<(String, Template)> {
     links
 }
 
-impl Overlay {
-    /// Writes the overlay into `dir` as a whole: rendered into a sibling
-    /// temporary directory first, then moved into place.
-    pub fn write_to(&self, dir: &Path) -> Result<()> {
-        let tmp = sibling(dir, "tmp");
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io("removing", &tmp, e))?;
-        }
-        for (path, bytes) in &self.files {
-            let full = tmp.join(path);
-            if let Some(parent) = full.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, e))?;
-            }
-            std::fs::write(&full, bytes).map_err(|e| Error::io("writing", &full, e))?;
-        }
-        std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(|e| Error::io("replacing", dir, e))?;
-        }
-        std::fs::rename(&tmp, dir).map_err(|e| Error::io("moving into place", dir, e))
-    }
-}
-
-/// Writes `path` whole: into `path.tmp`, then renamed over it.
+/// Writes `path` whole: into a temporary beside it with a unique name
+/// (created with `O_EXCL`, so nobody's `path.tmp` is touched), then renamed
+/// over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = sibling(path, "tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io("writing", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io("writing", path, e))
+    use std::io::Write;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".whitelabel-tmp-")
+        .tempfile_in(parent)
+        .map_err(|e| Error::io("creating a temporary in", parent, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io("writing", tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io("writing", path, e.error))?;
+    Ok(())
 }
 
 /// `DIR.<what>` next to `dir`.

@@ -86,7 +86,26 @@ pub fn random_hex(n: usize) -> Result<String> {
 /// A secret given by a person (the SMTP password): one line, one trailing
 /// newline stripped, no control characters.
 pub fn given_value(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("reading", path, e))?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; then only a
+    // regular file (of a password's size) is read.
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::io("reading", path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io("reading", path, e))?;
+    if !meta.is_file() || meta.len() > 64 * 1024 {
+        return Err(Error::Input(Problem::new(
+            path,
+            None,
+            "is not a regular file of at most 64 KiB (a FIFO, device or directory would hang or mislead)",
+            "write the password into a plain file and pass that",
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(64 * 1024).read_to_end(&mut bytes).map_err(|e| Error::io("reading", path, e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::Input(Problem::new(path, None, "is not UTF-8", "save the password as UTF-8 text")))?;
     let value = text.strip_suffix('\n').unwrap_or(&text);

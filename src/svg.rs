@@ -9,6 +9,22 @@ pub const MAX_CANVAS: f32 = 4096.0;
 /// Largest accepted SVG file.
 pub const MAX_SVG_BYTES: u64 = 512 * 1024;
 
+/// Bounds on the work a logo may ask for, checked on the raw XML before the
+/// (recursive) conversion and the rasteriser see it: with them any accepted
+/// logo parses and renders within about 2 s and 256 MB.
+pub const MAX_DEPTH: usize = 64;
+/// XML nodes (elements, text, comments) the parser builds at most.
+pub const MAX_NODES: u32 = 20_000;
+pub const MAX_ELEMENTS: usize = 10_000;
+/// Filter primitives (`fe*` elements) in the whole file.
+pub const MAX_FILTER_PRIMITIVES: usize = 4;
+/// A filter region's side: at most this many times the element's bounding
+/// box (`objectBoundingBox`, the default) or the canvas (`userSpaceOnUse`).
+pub const MAX_FILTER_REGION: f32 = 2.0;
+/// `<use>` elements; none may point at content holding another `<use>`
+/// (copies of copies grow exponentially).
+pub const MAX_USES: usize = 256;
+
 /// A parsed, vetted SVG.
 pub struct Svg {
     tree: usvg::Tree,
@@ -39,7 +55,14 @@ impl Svg {
             resources_dir: None,
             ..Default::default()
         };
-        let tree = usvg::Tree::from_str(text, &options).map_err(|e| format!("does not parse as SVG: {e}"))?;
+        // A panic in the converter or rasteriser is one refused logo, never
+        // a crashed process (`list` and `build --all` go on with the others).
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Svg::convert(text, &options)))
+            .unwrap_or_else(|_| Err("makes the SVG renderer fail".into()))
+    }
+
+    fn convert(text: &str, options: &usvg::Options) -> Result<Svg, String> {
+        let tree = usvg::Tree::from_str(text, options).map_err(|e| format!("does not parse as SVG: {e}"))?;
         let size = tree.size();
         if size.width() > MAX_CANVAS || size.height() > MAX_CANVAS {
             return Err(format!(
@@ -92,35 +115,153 @@ impl Svg {
     }
 }
 
-/// Walks the raw XML and refuses external references and active content.
+/// Walks the raw XML and refuses external references, active content and
+/// what exceeds the work bounds. The streaming [`prescan`] runs first:
+/// roxmltree recurses per nesting level, so depth is bounded before it parses.
 fn vet(text: &str) -> Result<(), String> {
+    prescan(text)?;
     let doc = roxmltree::Document::parse_with_options(
         text,
-        roxmltree::ParsingOptions { allow_dtd: false, ..Default::default() },
+        roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES },
     )
-    .map_err(|e| format!("is not well-formed XML (DTDs and entities are refused): {e}"))?;
+    .map_err(|e| match e {
+        roxmltree::Error::NodesLimitReached => format!("has more than {MAX_NODES} XML nodes (limit)"),
+        e => format!("is not well-formed XML (DTDs and entities are refused): {e}"),
+    })?;
+    // Depth, element and filter-primitive counts: prescan() checked them.
+    let mut uses = 0;
+    let size = canvas_size(&doc);
     for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name().name();
-        let line = doc.text_pos_at(node.range().start).row;
+        // Only for messages: text_pos_at scans from the start of the text.
+        let line = || doc.text_pos_at(node.range().start).row;
+        if name == "filter" {
+            filter_region(&node, size).map_err(|why| format!("line {line}: <filter> {why}", line = line()))?;
+        }
+        if name == "use" {
+            uses += 1;
+            if uses > MAX_USES {
+                return Err(format!("has more than {MAX_USES} <use> elements (limit)"));
+            }
+            if let Some(target) = href(&node).and_then(|id| doc.descendants().find(|n| n.attribute("id") == Some(id)))
+                && target.descendants().any(|n| n.has_tag_name("use") && n != node)
+            {
+                return Err(format!(
+                    "line {line}: <use> points at content that holds another <use> (limit)",
+                    line = line()
+                ));
+            }
+        }
         if REFUSED_ELEMENTS.contains(&name) {
-            return Err(format!("line {line}: <{name}> is not allowed (external or active content)"));
+            return Err(format!("line {line}: <{name}> is not allowed (external or active content)", line = line()));
         }
         for attr in node.attributes() {
             let value = attr.value().trim();
             if attr.name() == "href" && !value.starts_with('#') {
-                return Err(format!("line {line}: <{name} href=\"{value}\"> refers outside the SVG"));
+                return Err(format!("line {line}: <{name} href=\"{value}\"> refers outside the SVG", line = line()));
             }
             if attr.name().starts_with("on") {
-                return Err(format!("line {line}: event handler attribute {} is not allowed", attr.name()));
+                return Err(format!(
+                    "line {line}: event handler attribute {} is not allowed",
+                    attr.name(),
+                    line = line()
+                ));
             }
             if external_url(value) {
-                return Err(format!("line {line}: attribute {} refers outside the SVG ({value})", attr.name()));
+                return Err(format!(
+                    "line {line}: attribute {} refers outside the SVG ({value})",
+                    attr.name(),
+                    line = line()
+                ));
             }
         }
         if name == "style" {
             let css = node.text().unwrap_or_default();
             if css.contains("@import") || external_url(css) {
-                return Err(format!("line {line}: <style> loads an external resource"));
+                return Err(format!("line {line}: <style> loads an external resource", line = line()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The bounds that a recursive parser would hit first (roxmltree recurses
+/// per nesting level), checked with a streaming reader that keeps no stack:
+/// depth, element count and filter primitives.
+fn prescan(text: &str) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let (mut depth, mut elements, mut filters) = (0usize, 0usize, 0usize);
+    loop {
+        let event = reader.read_event().map_err(|e| format!("is not well-formed XML: {e}"))?;
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e.local_name().into_inner().to_owned()), false),
+            Event::Empty(e) => (Some(e.local_name().into_inner().to_owned()), true),
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                (None, false)
+            }
+            Event::Eof => return Ok(()),
+            _ => (None, false),
+        };
+        let Some(name) = start else { continue };
+        let level = depth + 1;
+        if level > MAX_DEPTH + 1 {
+            return Err(format!("elements nest deeper than {MAX_DEPTH} levels (limit)"));
+        }
+        elements += 1;
+        if elements > MAX_ELEMENTS {
+            return Err(format!("has more than {MAX_ELEMENTS} elements (limit)"));
+        }
+        if name.starts_with("fe") {
+            filters += 1;
+            if filters > MAX_FILTER_PRIMITIVES {
+                return Err(format!("has more than {MAX_FILTER_PRIMITIVES} filter primitives (limit)"));
+            }
+        }
+        if !empty {
+            depth = level;
+        }
+    }
+}
+
+/// The `#id` a `<use>` refers to.
+fn href<'a>(node: &roxmltree::Node<'a, '_>) -> Option<&'a str> {
+    node.attributes().find(|a| a.name() == "href").and_then(|a| a.value().trim().strip_prefix('#'))
+}
+
+/// The canvas side (the larger of width/height, else of the viewBox).
+fn canvas_size(doc: &roxmltree::Document) -> f32 {
+    let root = doc.root_element();
+    let num = |v: Option<&str>| v.and_then(|v| v.trim().trim_end_matches("px").parse::<f32>().ok());
+    let from_attrs = num(root.attribute("width")).into_iter().chain(num(root.attribute("height"))).fold(0.0, f32::max);
+    let from_box = root
+        .attribute("viewBox")
+        .map(|b| b.split([' ', ',']).filter_map(|n| n.parse::<f32>().ok()).skip(2).fold(0.0, f32::max))
+        .unwrap_or(0.0);
+    from_attrs.max(from_box).clamp(1.0, MAX_CANVAS)
+}
+
+/// Refuses a filter region larger than [`MAX_FILTER_REGION`] times its
+/// reference (the element's box, or the canvas in user space).
+fn filter_region(node: &roxmltree::Node, canvas: f32) -> Result<(), String> {
+    let user_space = node.attribute("filterUnits") == Some("userSpaceOnUse");
+    let limit = if user_space { MAX_FILTER_REGION * canvas } else { MAX_FILTER_REGION };
+    for attr in ["x", "y", "width", "height"] {
+        let Some(v) = node.attribute(attr) else { continue };
+        let v = v.trim();
+        let n = match v.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f32>().map(|p| p / 100.0 * if user_space { canvas } else { 1.0 }),
+            None => v.trim_end_matches("px").parse::<f32>(),
+        };
+        match n {
+            Ok(n) if n.is_finite() && n.abs() <= limit => {}
+            _ => {
+                return Err(format!(
+                    "region {attr}=\"{v}\" exceeds {MAX_FILTER_REGION}x its {} (limit)",
+                    if user_space { "canvas" } else { "bounding box" }
+                ));
             }
         }
     }

@@ -426,8 +426,9 @@ fn dry_run_prints_runnable_sql_and_changes_nothing() {
 #[test]
 fn hostile_brand_names_round_trip_exactly() {
     let Some(install) = Install::seeded("hostile", 5, &fixture_yml()) else { return };
-    // What a brand name may hold (one line, no control characters, 64 chars).
-    let name = "It's \"Q\": #1 {x} %{y} \\ \u{2028}\u{feff}\u{ffff}ç日本🚀 --- !ruby/object *a &b |";
+    // What a brand name may hold (one line: no control characters nor
+    // U+2028/U+2029, which check refuses; 64 chars).
+    let name = "It's \"Q\": #1 {x} %{y} \\ \u{a0}\u{feff}\u{ffff}ç日本🚀 --- !ruby/object *a &b |";
     let pack = nexa_variant(|t| {
         let t = t.replace("name = \"Nexa\"", &format!("name = {}", toml::Value::from(name)));
         t.replace("base = \"chatwoot/chatwoot:v3.15.0\"", "base = \"chatwoot/chatwoot:v3.15.0-ce\"")

@@ -144,3 +144,70 @@ fn bad_fields_are_all_reported_at_once() {
     });
     refused(&variant_dir(&pack), &["colors.primary", "contrast ratio", "urls.help", "is not https", "mail.sender"]);
 }
+
+/// Logos that ask for unbounded work: refused on the raw XML, naming the
+/// limit, by check, render and list alike (and fast: the time is printed).
+#[test]
+fn artwork_that_asks_for_unbounded_work_is_refused_naming_the_limit() {
+    let svg = |body: String| format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{body}</svg>"#);
+    let rect = r#"<rect width="10" height="10"/>"#;
+    let blurs: String =
+        (0..2000).map(|i| format!(r#"<feGaussianBlur in="b{i}" result="b{}" stdDeviation="3"/>"#, i + 1)).collect();
+    let uses: String =
+        (1..20).map(|i| format!(r##"<g id="u{i}"><use href="#u{}"/><use href="#u{}"/></g>"##, i - 1, i - 1)).collect();
+    let cases = [
+        (svg(format!("{}{rect}{}", "<g>".repeat(20_000), "</g>".repeat(20_000))), "nest deeper than 64"),
+        (svg(rect.repeat(12_000)), "more than 10000 elements"),
+        (
+            svg(format!(r#"<filter id="f">{blurs}</filter><rect width="10" height="10" filter="url(#f)"/>"#)),
+            "4 filter primitives",
+        ),
+        (
+            svg(
+                r#"<filter id="f" filterUnits="userSpaceOnUse" x="0" y="0" width="1000000" height="1000000"><feGaussianBlur stdDeviation="9"/></filter><rect width="10" height="10" filter="url(#f)"/>"#.to_string()),
+            "region width=\"1000000\"",
+        ),
+        (svg(format!(r##"<defs><g id="u0">{rect}</g>{uses}</defs><use href="#u19"/>"##)), "holds another <use>"),
+    ];
+    for (logo, limit) in cases {
+        let pack = nexa_variant(|t| t.to_string());
+        std::fs::write(variant_dir(&pack).join("mark.svg"), &logo).unwrap();
+        let started = std::time::Instant::now();
+        refused(&variant_dir(&pack), &["logos.mark", limit]);
+        println!("{limit}: check + render refused it in {:.2}s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// One broken pack is one failed row: `list` still lists the others.
+#[test]
+fn a_pack_with_hostile_artwork_is_one_failed_row_in_list() {
+    let brands = tempfile::tempdir().unwrap();
+    copy_dir(&nexa(), &brands.path().join("good"));
+    copy_dir(&nexa(), &brands.path().join("deep"));
+    let deep = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{}<rect width="10" height="10"/>{}</svg>"#,
+        "<g>".repeat(20_000),
+        "</g>".repeat(20_000)
+    );
+    std::fs::write(brands.path().join("deep/logo.svg"), deep).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_whitelabel"))
+        .args(["--brands-dir", brands.path().to_str().unwrap(), "list", "--json"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = v.to_string();
+    assert!(text.contains("nest deeper than 64"), "{v:#}");
+    assert!(text.contains("\"good\""), "the other pack is listed: {v:#}");
+}
+
+/// A `[links]` key that is an XML namespace would rewrite `xmlns` values
+/// (the brand's own inlined logo first): refused, naming the key.
+#[test]
+fn a_links_key_that_is_an_xml_namespace_is_refused() {
+    let pack = nexa_variant(|t| {
+        t.replacen("[links]\n", "[links]\n\"http://www.w3.org/2000/svg\" = \"https://nexa.example/svg\"\n", 1)
+    });
+    refused(&variant_dir(&pack), &["links.\"http://www.w3.org/2000/svg\"", "XML namespace"]);
+}

@@ -284,3 +284,35 @@ fn wait_for_logs(host: &str, name: &str, lines: usize) -> String {
         Command::new("docker").env("DOCKER_HOST", host).args(["service", "ps", "--no-trunc", name]).output().unwrap();
     panic!("service {name} logged nothing: {}", all_output(&ps));
 }
+
+/// A FIFO (or any non-regular file) as the SMTP password file is refused at
+/// once, never waited on.
+#[test]
+fn a_fifo_as_the_password_file_is_refused_not_waited_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("pw");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_whitelabel"))
+        .current_dir(repo())
+        .args(["secrets", "nexa", "--smtp-password-file", fifo.to_str().unwrap()])
+        .env("XDG_CONFIG_HOME", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A hang would be a test failure, not a stuck CI run.
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("secrets waited on the FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("is not a regular file"), "{err}");
+}

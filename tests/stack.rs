@@ -340,14 +340,14 @@ fn two_brands_share_no_name() {
 }
 
 /// Brand names that break YAML, compose interpolation or Traefik rules if
-/// written raw.
+/// written raw (line and paragraph separators are refused by check).
 const HOSTILE: [&str; 8] = [
     "Acme \"Q\" & <b>",
     "It's: #1",
     "$HOME ${PATH} $$ $",
     "Back`tick\\n \\ end",
     "- [x] {y}: *z &w !t",
-    "Line\u{2028}Sep\u{2029}Par\u{feff}Bom",
+    "Zero\u{200b}Width\u{a0}Nbsp\u{feff}Bom",
     "Ação 😀",
     "yes",
 ];
@@ -516,7 +516,7 @@ fn the_stack_runs_on_a_real_swarm() {
 
     // Two brands, one of them with a hostile name, deployed under the SAME
     // stack name: nothing may collide.
-    let hostile = "Acme \"Q\" $HOME ${X} it's: #1 `x` \\ \u{2028} Ação";
+    let hostile = "Acme \"Q\" $HOME ${X} it's: #1 `x` \\ \u{a0} Ação";
     let b = brands(Some(("acme", &acme(hostile))));
     let work = tempfile::tempdir().unwrap();
     let home = work.path();

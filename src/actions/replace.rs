@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::brand::Brand;
 use crate::edits::Edit;
 use crate::escape::{self, Quote};
-use crate::patchset::{Escape, Pattern, Replacement, Scope, Syntax};
+use crate::patchset::{EscapeChain, Pattern, Replacement, Scope, Syntax};
 use crate::scan::name::NameSpec;
 use crate::scan::{js, sourcemap, yaml};
 use crate::template::{Bound, Template};
@@ -22,7 +22,9 @@ struct Entry {
     /// The product name in every form: `name.classify` decides what is text.
     name: bool,
     value: Bound,
-    escape: Escape,
+    escape: EscapeChain,
+    /// From the `[links]` table: never applied to XML namespaces or inlined artwork.
+    link: bool,
 }
 
 /// All entries of a rule, compiled for one brand.
@@ -74,7 +76,14 @@ impl Replacer {
             if r.is_links() {
                 for (from, to) in links {
                     alternatives.push(regex::escape(from));
-                    entries.push(Entry { slot, word: None, name: false, value: to.bind(brand), escape: r.escape });
+                    entries.push(Entry {
+                        slot,
+                        word: None,
+                        name: false,
+                        value: to.bind(brand),
+                        escape: r.escape.clone(),
+                        link: true,
+                    });
                 }
                 continue;
             }
@@ -86,7 +95,7 @@ impl Replacer {
             };
             alternatives.push(alt);
             let name = matches!(r.pattern, Pattern::Name);
-            entries.push(Entry { slot, word, name, value: r.with.bind(brand), escape: r.escape });
+            entries.push(Entry { slot, word, name, value: r.with.bind(brand), escape: r.escape.clone(), link: false });
         }
         // The bare name goes last: a link or literal that starts with it
         // (`chatwoot.help`) wins at the same place.
@@ -221,9 +230,8 @@ impl Replacer {
                     yaml::Style::Plain | yaml::Style::Block => message(v, caps),
                 })
             }),
-            Land::Text => {
-                self.in_text_with(text, t, same, |e, caps| e.value.render(|v| escape::apply(e.escape, &cased(caps, v))))
-            }
+            Land::Text => self
+                .in_text_with(text, t, same, |e, caps| e.value.render(|v| escape::apply(&e.escape, &cased(caps, v)))),
         }
     }
 
@@ -256,6 +264,9 @@ impl Replacer {
                     Ok(hit) => upper = hit.caps,
                     Err(_) => continue,
                 }
+            }
+            if entry.link && not_a_link(text, whole.start()) {
+                continue;
             }
             out.push_str(&keep(&text[pos..whole.start()]));
             let inserted = insert(entry, upper);
@@ -292,4 +303,61 @@ fn plain_safe(s: &str) -> bool {
         && !s.contains(" #")
         && !s.ends_with(':')
         && !s.ends_with(' ')
+}
+
+/// XML namespace names: identifiers that look like URLs, never links.
+pub const XML_NAMESPACES: [&str; 10] = [
+    "http://www.w3.org/",
+    "http://purl.org/dc/",
+    "http://creativecommons.org/ns#",
+    "http://web.resource.org/cc/",
+    "http://www.inkscape.org/namespaces/",
+    "http://inkscape.sourceforge.net/DTD/",
+    "http://sodipodi.sourceforge.net/DTD/",
+    "http://ns.adobe.com/",
+    "http://www.bohemiancoding.com/sketch/ns",
+    "https://www.figma.com/figma/ns",
+];
+
+/// Whether a URL at `at` is an XML namespace (a known one, or the value of
+/// an `xmlns` attribute, quoted as in markup, a JS string or a data URI) or
+/// lies inside an inlined SVG (the brand's own artwork): link rewriting
+/// leaves those alone.
+fn not_a_link(text: &str, at: usize) -> bool {
+    static XMLNS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r#"xmlns(?::[\w.-]+)?\s*(?:=|%3D)\s*(?:\\?["']|%22|%27|&quot;)$"#).expect("valid regex")
+    });
+    const SVG_URI: &str = "data:image/svg+xml";
+    let rest = &text[at..];
+    if XML_NAMESPACES.iter().any(|ns| rest.starts_with(ns)) {
+        return true;
+    }
+    let mut from = at.saturating_sub(120);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    if XMLNS.is_match(&text[from..at]) {
+        return true;
+    }
+    // Inside `data:image/svg+xml,…` (percent-encoded) or `;base64,…`: the
+    // URI runs on in URI characters up to `at`.
+    text[..at].rfind(SVG_URI).is_some_and(|p| {
+        text[p..at].bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~=:/%;,+#?&@!$*()'".contains(&b))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_a_link;
+
+    #[test]
+    fn namespaces_and_inlined_artwork_are_not_links() {
+        let at = |text: &str, url: &str| not_a_link(text, text.find(url).unwrap());
+        assert!(at(r#"<svg xmlns="http://www.w3.org/2000/svg">"#, "http://"));
+        assert!(at(r#"x='<svg xmlns:x=\"http://example.com/ns\">'"#, "http://"));
+        assert!(at("data:image/svg+xml,%3Csvg%20xmlns%3D%22http://example.com/ns%22", "http://"));
+        assert!(at("data:image/svg+xml,%3Csvg%3E%3Ca%20href%3D%22https://www.chatwoot.com/x%22", "https://"));
+        assert!(!at(r#"<a href="https://www.chatwoot.com/docs">"#, "https://"));
+        assert!(!at(r#"data:image/png;base64,AAAA" href="https://www.chatwoot.com/"#, "https://"));
+    }
 }

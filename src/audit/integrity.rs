@@ -1,6 +1,7 @@
 //! Damage: in every file that differs from the reference, the protected
 //! names keep their counts, JS string literals used as code that mention the
-//! product keep their values, and JS/JSON still parses.
+//! product keep their values, JS/JSON still parses, YAML still loads (also
+//! for YAML 1.1 readers), and ERB views keep their tag structure.
 
 use std::collections::BTreeMap;
 
@@ -51,6 +52,44 @@ pub(super) fn check(ctx: &Ctx, path: &str, new: &[u8], new_literals: &JsLiterals
         && let Err(e) = serde_json::from_str::<serde_json::Value>(new)
     {
         push(Location::offset(first_change), Category::Syntax, format!("no longer parses as JSON: {e}"));
+    } else if path.ends_with(".erb") {
+        let (before, after) = (erb_skeleton(old), erb_skeleton(new));
+        if before.kinds() != after.kinds() || (before.opens, before.closes) != (after.opens, after.closes) {
+            let differs = before.tags.iter().zip(&after.tags).position(|(a, b)| a.1 != b.1);
+            let at =
+                differs.or((before.tags.len() != after.tags.len()).then_some(before.tags.len().min(after.tags.len())));
+            let at = at.and_then(|i| after.tags.get(i)).map_or(first_change, |t| t.0);
+            push(
+                Location::offset(at),
+                Category::Syntax,
+                format!(
+                    "ERB tag structure changed: {} tags, {} `<%`, {} `%>` (the base has {}, {}, {})",
+                    after.tags.len(),
+                    after.opens,
+                    after.closes,
+                    before.tags.len(),
+                    before.opens,
+                    before.closes
+                ),
+            );
+        }
+    } else if path.ends_with(".yml") || path.ends_with(".yaml") {
+        if yaml_rust2::YamlLoader::load_from_str(old).is_ok()
+            && let Err(e) = yaml_rust2::YamlLoader::load_from_str(new)
+        {
+            push(Location::offset(first_change), Category::Syntax, format!("no longer loads as YAML: {e}"));
+        }
+        // YAML 1.1 (Psych, libyaml) breaks lines at NEL, LS and PS where
+        // YAML 1.2 does not: one written raw makes Rails refuse the file.
+        let breaks = |t: &str| t.matches(['\u{85}', '\u{2028}', '\u{2029}']).count();
+        if breaks(new) > breaks(old) {
+            let at = new.find(['\u{85}', '\u{2028}', '\u{2029}']).unwrap_or(first_change);
+            push(
+                Location::offset(at),
+                Category::Syntax,
+                "holds a raw NEL/U+2028/U+2029 that Psych reads as a line break".into(),
+            );
+        }
     }
 }
 
@@ -100,4 +139,31 @@ fn code_literals(
             );
         }
     }
+}
+
+/// What ERB makes of a view: the kind of each tag, and every delimiter. A
+/// value that ends a tag early or opens one changes it.
+struct ErbSkeleton {
+    /// (offset, indicator: `=`, `==`, `-`, `#`, `%` or empty) of each tag,
+    /// as Erubi (Rails) splits them: a tag ends at the first `%>`.
+    tags: Vec<(usize, String)>,
+    opens: usize,
+    closes: usize,
+}
+
+impl ErbSkeleton {
+    /// Offsets move when a value is longer; the order and kinds must not.
+    fn kinds(&self) -> Vec<&str> {
+        self.tags.iter().map(|t| t.1.as_str()).collect()
+    }
+}
+
+fn erb_skeleton(text: &str) -> ErbSkeleton {
+    static TAG: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(?s)<%(={1,2}|-|#|%)?(.*?)[-=]?%>").expect("valid regex"));
+    let tags = TAG
+        .captures_iter(text)
+        .map(|c| (c.get(0).map_or(0, |m| m.start()), c.get(1).map_or("", |m| m.as_str()).to_string()))
+        .collect();
+    ErbSkeleton { tags, opens: text.matches("<%").count(), closes: text.matches("%>").count() }
 }

@@ -20,9 +20,14 @@ pub fn parse_sender(sender: &str) -> Option<(String, String)> {
 }
 
 /// Checks the layout is Liquid-shaped: every `{{`/`{%` closes, block tags
-/// balance, and the content placeholder is output.
+/// balance, and the content placeholder is output where it can render: not
+/// inside `comment`, `raw` or `capture`, a constant-false branch (`if false`,
+/// `unless true`, the `else` of `if true`) or an HTML comment.
 pub fn check_layout(text: &str) -> Result<(), String> {
-    let mut stack: Vec<(String, usize)> = Vec::new();
+    // Each open block: (tag, line, whether its current branch can never
+    // render: `comment`, `raw`, `if false`, `unless true`, or the `else` of
+    // `if true`).
+    let mut stack: Vec<(String, usize, bool)> = Vec::new();
     let mut rest = text;
     let mut offset = 0;
     let mut has_content = false;
@@ -46,20 +51,35 @@ pub fn check_layout(text: &str) -> Result<(), String> {
             return Err(format!("line {line}: a tag opens inside another tag"));
         }
         if close == "}}" {
-            if inner.split('|').next().map(str::trim) == Some(CONTENT_PLACEHOLDER) {
+            let dead = stack.iter().any(|b| b.2) || in_html_comment(&text[..offset + start]);
+            if inner.split('|').next().map(str::trim) == Some(CONTENT_PLACEHOLDER) && !dead {
                 has_content = true;
             }
         } else {
             let word = inner.split_whitespace().next().unwrap_or("");
+            let condition = inner[word.len()..].trim();
             match word {
                 "if" | "unless" | "for" | "case" | "capture" | "comment" | "raw" | "tablerow" => {
-                    stack.push((word.to_string(), line))
+                    let dead = match word {
+                        "comment" | "raw" | "capture" => true,
+                        "if" => matches!(condition, "false" | "nil"),
+                        "unless" => condition == "true",
+                        _ => false,
+                    };
+                    stack.push((word.to_string(), line, dead))
+                }
+                // The other branch of a constant condition flips; any other
+                // branch may render.
+                "else" | "elsif" => {
+                    if let Some(top) = stack.last_mut().filter(|b| b.0 == "if" || b.0 == "unless") {
+                        top.2 = word == "else" && !top.2;
+                    }
                 }
                 w if w.starts_with("end") => {
                     let open = &w[3..];
                     match stack.pop() {
-                        Some((o, _)) if o == open => {}
-                        Some((o, l)) => {
+                        Some((o, _, _)) if o == open => {}
+                        Some((o, l, _)) => {
                             return Err(format!("line {line}: `{w}` closes `{o}` opened on line {l}"));
                         }
                         None => return Err(format!("line {line}: `{w}` has no opening tag")),
@@ -71,13 +91,20 @@ pub fn check_layout(text: &str) -> Result<(), String> {
         offset += start + end + 2;
         rest = &after[end + 2..];
     }
-    if let Some((open, line)) = stack.pop() {
+    if let Some((open, line, _)) = stack.pop() {
         return Err(format!("line {line}: `{open}` is never closed with `end{open}`"));
     }
     if !has_content {
-        return Err(format!("never outputs `{{{{ {CONTENT_PLACEHOLDER} }}}}`, so mails would have no body"));
+        return Err(format!(
+            "never outputs `{{{{ {CONTENT_PLACEHOLDER} }}}}` where it can render (not in a comment, raw, capture, constant-false branch or <!-- -->), so mails would have no body"
+        ));
     }
     Ok(())
+}
+
+/// Whether the end of `before` lies inside an HTML comment.
+fn in_html_comment(before: &str) -> bool {
+    before.rfind("<!--").is_some_and(|open| !before[open..].contains("-->"))
 }
 
 #[cfg(test)]
@@ -103,5 +130,25 @@ mod tests {
         assert!(check_layout("{{ content_for_layout }}{% if x %}").unwrap_err().contains("never closed"));
         assert!(check_layout("{{ content_for_layout }}{% for a in b %}{% endif %}").unwrap_err().contains("closes"));
         assert!(check_layout("{{ content_for_layout ").unwrap_err().contains("never closed"));
+        for unreachable in [
+            "{% comment %}{{ content_for_layout }}{% endcomment %}",
+            "{% raw %}{{ content_for_layout }}{% endraw %}",
+            "{% if false %}{{ content_for_layout }}{% endif %}",
+            "{% unless true %}{{ content_for_layout }}{% endunless %}",
+            "{% if true %}x{% else %}{{ content_for_layout }}{% endif %}",
+            "{% capture c %}{{ content_for_layout }}{% endcapture %}",
+            "<!-- {{ content_for_layout }} -->",
+            "{% if x %}{% if false %}{{ content_for_layout }}{% endif %}{% endif %}",
+        ] {
+            assert!(check_layout(unreachable).unwrap_err().contains("where it can render"), "{unreachable}");
+        }
+        for reachable in [
+            "{% if false %}x{% else %}{{ content_for_layout }}{% endif %}",
+            "{% if x %}{{ content_for_layout }}{% endif %}",
+            "<!-- head --><p>{{ content_for_layout }}</p>",
+            "{% comment %}x{% endcomment %}{{ content_for_layout }}",
+        ] {
+            assert!(check_layout(reachable).is_ok(), "{reachable}");
+        }
     }
 }

@@ -166,10 +166,22 @@ impl Checker<'_> {
         if v.chars().count() > MAX_NAME_CHARS {
             self.problem(field, format!("is longer than {MAX_NAME_CHARS} characters"), "shorten it");
         }
-        if v.chars().any(char::is_control) {
-            self.problem(field, "contains control characters (newline, tab, ...)", "keep it on one line");
-        }
+        self.one_line(field, &v);
         v
+    }
+
+    /// Refuses what no escaping makes safe everywhere a one-line value lands:
+    /// control characters (CR and LF split mail headers, NUL ends C strings)
+    /// and the Unicode line and paragraph separators (YAML 1.1 and old JS
+    /// engines take them for line breaks).
+    fn one_line(&mut self, field: &str, v: &str) {
+        if let Some(c) = v.chars().find(|&c| breaks_line(c)) {
+            self.problem(
+                field,
+                format!("contains the control or line-separator character U+{:04X}", c as u32),
+                "keep it on one line: remove control characters, tabs, newlines and U+2028/U+2029",
+            );
+        }
     }
 
     fn url(&mut self, field: &str, value: &Option<String>) -> String {
@@ -220,6 +232,12 @@ impl Checker<'_> {
 
 /// Accepts only absolute https URLs with a host and nothing a template could
 /// trip on (no credentials, no spaces, quotes or braces).
+/// A character that ends a line somewhere a one-line value lands (mail
+/// headers, YAML, JS, Ruby): every control character, NEL, LS and PS.
+pub fn breaks_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
 pub fn check_https_url(text: &str) -> std::result::Result<(), String> {
     let url = url::Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
     if url.scheme() != "https" {
@@ -338,6 +356,7 @@ impl Brand {
         let icon_background = c.color("logos.icon_background", &raw.logos.icon_background);
 
         let sender = c.required("mail.sender", &raw.mail.sender, "sender = \"Acme <support@acme.example>\"");
+        c.one_line("mail.sender", &sender);
         let (sender_name, sender_address) = match mail::parse_sender(&sender) {
             Some(parts) => parts,
             None => {
@@ -380,6 +399,16 @@ impl Brand {
             }
             if let Err(why) = check_https_url(to) {
                 c.problem(&field, format!("\"{to}\" {why}"), "map it to an absolute https:// URL");
+            }
+            if crate::actions::replace::XML_NAMESPACES
+                .iter()
+                .any(|ns| ns.starts_with(from.as_str()) || from.starts_with(ns))
+            {
+                c.problem(
+                    &field,
+                    "is an XML namespace name, not a link: SVG and XML files would break",
+                    "remove it from [links]; only upstream web pages are links",
+                );
             }
             links.push((from.clone(), to.clone()));
         }

@@ -11,7 +11,6 @@ use crate::base::BaseImage;
 use crate::error::{Error, Result};
 use crate::pipeline::{self, Builder};
 use crate::progress::Progress;
-use crate::render::write_atomically;
 use crate::tree::DirTree;
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +52,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let tar = pipeline::context_tar(&req, &base_ref, &ident, &overlay, &meta)?;
     let name = args.output.to_string_lossy();
     let bytes = if name.ends_with(".gz") || name.ends_with(".tgz") { crate::context::gzip(&tar) } else { tar };
-    write_atomically(&args.output, &bytes)?;
+    crate::output::write_file(&args.output, &bytes)?;
     if args.image.json {
         let v = serde_json::json!({
             "ok": true,

@@ -171,6 +171,6 @@ impl Cli {
     }
 }
 
-fn display(p: &Path) -> String {
+pub fn display(p: &Path) -> String {
     p.display().to_string()
 }

@@ -14,7 +14,7 @@ use crate::image_ref::ImageRef;
 use crate::pipeline::{self, Builder, Request};
 use crate::preview::{Fonts, Preview};
 use crate::progress::Progress;
-use crate::render::{self, Options, write_atomically};
+use crate::render::{self, Options};
 use crate::tree::DirTree;
 
 #[derive(Debug, clap::Args)]
@@ -99,7 +99,7 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
         None => preview.html().into_bytes(),
     };
     stage.done(format!("{}×{}", preview.layout.width, preview.layout.height));
-    write_atomically(&args.output, &bytes)?;
+    crate::output::write_file(&args.output, &bytes)?;
     let (w, h) = (preview.layout.width, preview.layout.height);
     if args.json {
         let v = serde_json::json!({

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::{Cli, display, human_bytes};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::output::DirOutput;
 use crate::render::{self, Options, sibling};
 use crate::tree::DirTree;
 
@@ -15,10 +16,11 @@ pub struct Args {
     /// The extracted /app directory of the base image.
     #[arg(long, value_name = "APP_ROOT")]
     from_dir: PathBuf,
-    /// Where to write the changed and added files (replaced as a whole).
+    /// Where to write the changed and added files: a new or empty directory, or an
+    /// earlier render (replaced as a whole, atomically).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Where to write the JSON report [default: DIR.report.json].
+    /// Where to write the JSON report: a new file or an earlier report [default: DIR.report.json].
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
     /// Skip target files absent from the tree (listed in the report).
@@ -31,15 +33,19 @@ pub struct Args {
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let started = Instant::now();
+    // First: a signal from here on removes what the run made and exits 130/143.
+    crate::interrupt::install();
     let brand = cli.load_brand(&args.brand)?;
     let patchset = cli.load_patchset(&brand)?;
     let tree = DirTree::open(&args.from_dir, &patchset.extract)?;
     let report_path = args.report.clone().unwrap_or_else(|| sibling(&args.out, "report.json"));
-    guard_out(&args.out, &report_path)?;
+    let target = DirOutput { out: &args.out, report: Some(&report_path), inputs: vec![&args.from_dir] };
+    // Refused before any work; checked again under the output's lock.
+    target.check()?;
     let (overlay, report) = render::render(&brand, &patchset, &tree, Options { partial: args.partial })?;
-    overlay.write_to(&args.out)?;
     let json = serde_json::to_string_pretty(&report).expect("report serialises");
-    std::fs::write(&report_path, format!("{json}\n")).map_err(|e| Error::io("writing", &report_path, e))?;
+    let about = format!("brand {} ({}), patch set {}, {}", brand.id, brand.digest, patchset.name, report.tool);
+    target.replace(&about, format!("{json}\n").as_bytes(), &overlay.files)?;
     if args.json {
         out!("{json}");
         return Ok(());
@@ -90,17 +96,4 @@ pub fn run(cli: &Cli, args: &Args) -> Result<()> {
 
 fn plural(n: usize, word: &str) -> String {
     if n == 1 { format!("{word} ") } else { format!("{word}s") }
-}
-
-/// Refuses to replace a directory that is not an earlier overlay.
-fn guard_out(out: &std::path::Path, report: &std::path::Path) -> Result<()> {
-    let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(true);
-    let earlier = report.exists() || sibling(out, "report.json").exists();
-    if out.exists() && !(out.is_dir() && (empty || earlier)) {
-        return Err(Error::usage(
-            format!("{} exists and is not an earlier render output", display(out)),
-            "pass --out with a new or empty directory",
-        ));
-    }
-    Ok(())
 }

@@ -18,6 +18,8 @@ use crate::progress::Stage;
 
 /// The label extraction containers carry (`docker ps -a --filter label=…`).
 pub const LABEL: &str = "io.whitelabel.extract";
+/// Who created one (`host/pid`): a later run removes those of dead runs.
+pub const OWNER_LABEL: &str = "io.whitelabel.extract.owner";
 
 /// Extracts `paths` (relative to `root`) from `image_id` into `entry`.
 pub async fn extract(
@@ -29,6 +31,7 @@ pub async fn extract(
     cleanup: &Cleanup,
     stage: &Stage<'_>,
 ) -> Result<Manifest> {
+    collect_stale(daemon).await;
     let staging = entry.staging()?;
     let app = staging.path().join("app");
     std::fs::create_dir_all(&app).map_err(|e| Error::io("creating", &app, e))?;
@@ -38,7 +41,9 @@ pub async fn extract(
         image: Some(image_id.to_string()),
         cmd: Some(vec!["/whitelabel-extract-never-runs".into()]),
         entrypoint: Some(vec![]),
-        labels: Some([(LABEL.to_string(), "1".to_string())].into()),
+        labels: Some(
+            [(LABEL.to_string(), "1".to_string()), (OWNER_LABEL.to_string(), crate::interrupt::owner())].into(),
+        ),
         network_disabled: Some(true),
         ..Default::default()
     };
@@ -57,6 +62,20 @@ pub async fn extract(
     result?;
     entry.commit(staging, &manifest)?;
     Ok(manifest)
+}
+
+/// Removes the extraction containers a killed run (SIGKILL) of this machine
+/// left behind. Best effort: a failure here only leaves them for next time.
+async fn collect_stale(daemon: &Daemon) {
+    let filters = std::collections::HashMap::from([("label".to_string(), vec![LABEL.to_string()])]);
+    let opts = bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+    let Ok(containers) = daemon.docker.list_containers(Some(opts)).await else { return };
+    for c in containers {
+        let gone = c.labels.as_ref().and_then(|l| l.get(OWNER_LABEL)).is_some_and(|o| crate::interrupt::owner_gone(o));
+        if let (true, Some(id)) = (gone, c.id) {
+            let _ = super::remove_container(daemon, &id).await;
+        }
+    }
 }
 
 async fn download_all(

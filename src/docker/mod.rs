@@ -183,7 +183,7 @@ impl Cleanup {
 }
 
 /// Force-removes a container (and its volumes); one already gone is fine.
-async fn remove_container(daemon: &Daemon, id: &str) -> std::result::Result<(), String> {
+pub(crate) async fn remove_container(daemon: &Daemon, id: &str) -> std::result::Result<(), String> {
     let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
     match daemon.docker.remove_container(id, Some(opts)).await {
         Ok(()) => Ok(()),

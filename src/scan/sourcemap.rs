@@ -57,6 +57,7 @@ pub fn source_kind(name: &str) -> SourceKind {
 /// only `mappings` changed.
 pub fn remap(map: &[u8], old_js: &str, new_js: &str, chain: &crate::edits::Chain) -> Result<Vec<u8>, String> {
     let parsed = sourcemap::SourceMap::from_slice(map).map_err(|e| format!("is not a source map: {e}"))?;
+    check_mappings(map)?;
     let mut tokens: Vec<sourcemap::RawToken> = parsed.tokens().map(|t| t.get_raw_token()).collect();
     tokens.sort_by_key(|t| (t.dst_line, t.dst_col));
     let mut old = crate::edits::Positions::new(old_js);
@@ -76,6 +77,28 @@ pub fn remap(map: &[u8], old_js: &str, new_js: &str, chain: &crate::edits::Chain
     let mut doc: Value = serde_json::from_slice(map).map_err(|e| e.to_string())?;
     doc["mappings"] = encoded["mappings"].clone();
     serde_json::to_vec(&doc).map_err(|e| e.to_string())
+}
+
+/// Refuses a `mappings` field the parser would read leniently: every
+/// segment must be base64 VLQ of 1, 4 or 5 fields. Rewriting one that does
+/// not decode would silently drop (or invent) positions.
+fn check_mappings(map: &[u8]) -> Result<(), String> {
+    let doc: Value = serde_json::from_slice(map).map_err(|e| format!("is not JSON: {e}"))?;
+    let mappings = doc["mappings"].as_str().ok_or("has no `mappings` string")?;
+    for (line, segments) in mappings.split(';').enumerate() {
+        for segment in segments.split(',').filter(|s| !s.is_empty()) {
+            match sourcemap::vlq::parse_vlq_segment(segment) {
+                Ok(fields) if matches!(fields.len(), 1 | 4 | 5) => {}
+                _ => {
+                    return Err(format!(
+                        "has a bogus `mappings` field (line {}: segment {segment:?} is not a 1-, 4- or 5-field VLQ)",
+                        line + 1
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -101,5 +124,16 @@ mod tests {
         // "Nexa Çé" is 7 UTF-16 units where "Chatwoot" was 8: one less each time.
         assert_eq!(cols, vec![0, 33, 45]);
         assert_eq!(&new[new.char_indices().nth(45).unwrap().0..][..1], "f");
+    }
+
+    #[test]
+    fn bogus_mappings_are_refused() {
+        for bogus in ["!!!", "AAAA,BB", "AAA", "AAAA;;\u{e9}"] {
+            let map = format!(r#"{{"version":3,"sources":["a.js"],"names":[],"mappings":"{bogus}"}}"#);
+            let err = check_mappings(map.as_bytes()).unwrap_err();
+            assert!(err.contains("bogus `mappings`"), "{bogus}: {err}");
+        }
+        let good = r#"{"version":3,"sources":["a.js"],"names":["x"],"mappings":"AAAA,CAAC;AACAA;;"}"#;
+        check_mappings(good.as_bytes()).unwrap();
     }
 }

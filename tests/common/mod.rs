@@ -59,11 +59,12 @@ pub fn render(brand: &Path, tree: &Path, extra: &[&str]) -> (tempfile::TempDir, 
 }
 
 /// Every file under `dir`, by `/`-separated relative path.
+/// Every file under `dir` by relative path (a render's own marker left out).
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.unwrap())
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_type().is_file() && !(e.depth() == 1 && e.file_name() == ".whitelabel-render"))
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
             (rel, std::fs::read(e.path()).unwrap())
