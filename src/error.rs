@@ -87,7 +87,7 @@ pub enum Error {
 
     /// Ctrl-C or SIGTERM; what the run had started was undone.
     #[error("interrupted during {stage}; {undone}")]
-    Interrupted { stage: String, undone: String },
+    Interrupted { stage: String, undone: String, signal: i32 },
 }
 
 fn list(problems: &[Problem]) -> String {
@@ -109,9 +109,13 @@ impl Error {
         Error::Usage { message: message.into(), fix: fix.into() }
     }
 
-    /// The process exit code: 130 after an interruption, as shells expect.
+    /// The process exit code: 128 + the signal after an interruption (130
+    /// for Ctrl-C, 143 for SIGTERM), as shells report them.
     pub fn exit_code(&self) -> i32 {
-        if matches!(self, Error::Interrupted { .. }) { 130 } else { 1 }
+        match self {
+            Error::Interrupted { signal, .. } => 128 + signal,
+            _ => 1,
+        }
     }
 
     /// Problems carried by this error, for `--json` output.

@@ -237,6 +237,24 @@ impl DirOutput<'_> {
         report: &[u8],
         files: impl IntoIterator<Item = (&'f String, &'f Vec<u8>)>,
     ) -> Result<()> {
+        self.replace_with(about, report, |new| {
+            for (rel, bytes) in files {
+                // One file at a time under the guard: once a signal arrived,
+                // nothing is written into what its handler removes.
+                let _c = interrupt::critical();
+                let full = new.join(rel);
+                if let Some(dir) = full.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
+                }
+                std::fs::write(&full, bytes).map_err(|e| Error::io("writing", &full, e))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// As [`DirOutput::replace`], with `fill` writing the new tree into the
+    /// (existing, empty) directory it is given.
+    pub fn replace_with(&self, about: &str, report: &[u8], fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
         let (parent, name) = split(self.out)?;
         let _lock = lock(self.out)?;
         collect_stale(self.out)?;
@@ -254,18 +272,10 @@ impl DirOutput<'_> {
             (work, made)
         };
         let new = work.path().join("new");
-        let marker = (MARKER.to_string(), format!("{MARKER_HEAD}{about}\n").into_bytes());
-        let files = files.into_iter().map(|(r, b)| (r.as_str(), b.as_slice()));
-        for (rel, bytes) in files.chain([(marker.0.as_str(), marker.1.as_slice())]) {
-            // One file at a time under the guard: once a signal arrived,
-            // nothing is written into what its handler removes.
-            let _c = interrupt::critical();
-            let full = new.join(rel);
-            if let Some(dir) = full.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, e))?;
-            }
-            std::fs::write(&full, bytes).map_err(|e| Error::io("writing", &full, e))?;
-        }
+        std::fs::create_dir(&new).map_err(|e| Error::io("creating", &new, e))?;
+        fill(&new)?;
+        let marker = new.join(MARKER);
+        std::fs::write(&marker, format!("{MARKER_HEAD}{about}\n")).map_err(|e| Error::io("writing", &marker, e))?;
         let report_tmp = match self.report {
             Some(r) => Some(temp_file(r, report)?),
             None => None,

@@ -71,4 +71,19 @@ fn bake_writes_one_target_per_brand_and_contexts_that_build() {
         assert!(text.contains(&format!("\"name\": \"{want}\"")), "{name}: {text}");
         let _ = std::process::Command::new("docker").args(["rmi", "-f", tag]).output();
     }
+
+    // A second bake replaces the contexts the first one wrote (its marker
+    // inside them) ...
+    let v = ok(&wl(&args, cache.path(), &[]));
+    assert_eq!(v["targets"], 2);
+    assert!(out.path().join("contexts/nexa/.whitelabel-render").is_file());
+    // ... but never a directory it did not write: refused, left as it was.
+    let theirs = out.path().join("contexts/acme");
+    std::fs::remove_dir_all(&theirs).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("notes.txt"), "mine").unwrap();
+    let o = wl(&args, cache.path(), &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(std::fs::read_to_string(theirs.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 1, "nothing was added beside the user's file");
 }

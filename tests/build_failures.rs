@@ -147,8 +147,9 @@ fn registry_unreachable() {
 }
 
 /// Starts a build through a proxy holding the first request matching
-/// `pattern`, sends SIGINT once it is held, and checks the aftermath.
-fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str]) {
+/// `pattern`, sends `signal` once it is held, and checks the aftermath
+/// (exit 128 + signal: 130 for SIGINT, 143 for SIGTERM).
+fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str], signal: i32) {
     let (base, base_id) = fixture_base();
     let repository = repo_name(&format!("int-{stage}"));
     let proxy = HoldingProxy::start(pattern);
@@ -170,12 +171,12 @@ fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str]) {
         assert_eq!(containers_of(&base_id).len(), 1, "the extraction container exists while it is read");
     }
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, signal);
     }
     let started = Instant::now();
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert_eq!(o.status.code(), Some(128 + signal), "{err}");
     assert!(err.contains(&format!("error: interrupted during {stage}")), "{err}");
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?} to stop", started.elapsed());
     assert!(containers_of(&base_id).is_empty(), "a container was left behind");
@@ -190,21 +191,26 @@ fn interrupt_at(pattern: &'static str, stage: &str, extra: &[&str]) {
 
 #[test]
 fn ctrl_c_during_extraction() {
-    interrupt_at("/archive?path=", "extract", &[]);
+    interrupt_at("/archive?path=", "extract", &[], libc::SIGINT);
 }
 
 #[test]
 fn ctrl_c_during_the_image_load() {
-    interrupt_at("POST /images/load", "load", &[]);
+    interrupt_at("POST /images/load", "load", &[], libc::SIGINT);
+}
+
+#[test]
+fn sigterm_during_the_image_load() {
+    interrupt_at("POST /images/load", "load", &[], libc::SIGTERM);
 }
 
 #[test]
 fn ctrl_c_after_the_load_before_the_tag() {
     // The image is complete on the daemon but has no tag yet: it goes too.
-    interrupt_at("/tag?", "tag", &[]);
+    interrupt_at("/tag?", "tag", &[], libc::SIGINT);
 }
 
 #[test]
 fn ctrl_c_during_a_dockerfile_build() {
-    interrupt_at("POST /build", "build", &["--builder", "dockerfile"]);
+    interrupt_at("POST /build", "build", &["--builder", "dockerfile"], libc::SIGINT);
 }

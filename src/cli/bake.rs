@@ -116,14 +116,13 @@ fn target_name(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// Replaces `dir` with the context tar's contents.
+/// Replaces `dir` with the context tar's contents: only a directory an
+/// earlier bake wrote (its marker inside), swapped in whole.
 fn unpack(tar: &[u8], dir: &Path) -> Result<()> {
-    let tmp = crate::render::sibling(dir, "tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io("creating", &tmp, e))?;
-    tar::Archive::new(tar).unpack(&tmp).map_err(|e| Error::io("writing the context", &tmp, e))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| Error::io("replacing", dir, e))?;
-    }
-    std::fs::rename(&tmp, dir).map_err(|e| Error::io("moving into place", dir, e))
+    let out = crate::output::DirOutput { out: dir, report: None, inputs: Vec::new() };
+    out.check()?;
+    out.replace_with("bake context", &[], |new| {
+        let _c = crate::interrupt::critical();
+        tar::Archive::new(tar).unpack(new).map_err(|e| Error::io("writing the context", new, e))
+    })
 }

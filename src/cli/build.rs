@@ -260,14 +260,14 @@ pub fn session<T>(progress: &Progress, work: impl AsyncFnOnce(&Daemon, &Cleanup)
         let cleanup = Cleanup::default();
         let result = tokio::select! {
             r = work(&daemon, &cleanup) => r,
-            _ = int.recv() => Err(interrupted(progress)),
-            _ = term.recv() => Err(interrupted(progress)),
+            _ = int.recv() => Err(interrupted(progress, libc::SIGINT)),
+            _ = term.recv() => Err(interrupted(progress, libc::SIGTERM)),
         };
         let left = cleanup.run(&daemon).await;
         if !left.is_empty() {
             let msg = format!("could not remove {}", left.join("; "));
             return Err(match result {
-                Err(Error::Interrupted { stage, .. }) => Error::Interrupted { stage, undone: msg },
+                Err(Error::Interrupted { stage, signal, .. }) => Error::Interrupted { stage, undone: msg, signal },
                 _ => Error::Docker {
                     action: "cleaning up".into(),
                     message: msg,
@@ -279,10 +279,11 @@ pub fn session<T>(progress: &Progress, work: impl AsyncFnOnce(&Daemon, &Cleanup)
     })
 }
 
-fn interrupted(progress: &Progress) -> Error {
+fn interrupted(progress: &Progress, signal: i32) -> Error {
     Error::Interrupted {
         stage: progress.current().to_string(),
         undone: "removed what this run created; nothing was tagged or pushed".into(),
+        signal,
     }
 }
 

@@ -238,8 +238,8 @@ fn upload(
         };
         let result = tokio::select! {
             r = work => r,
-            _ = int.recv() => Err(Error::Interrupted { stage: "creating Docker secrets".into(), undone: String::new() }),
-            _ = term.recv() => Err(Error::Interrupted { stage: "creating Docker secrets".into(), undone: String::new() }),
+            _ = int.recv() => Err(interrupted(libc::SIGINT)),
+            _ = term.recv() => Err(interrupted(libc::SIGTERM)),
         };
         let created = created.into_inner().expect("lock");
         match result {
@@ -262,7 +262,7 @@ fn upload(
                     eprintln!("note: {undone}");
                 }
                 Err(match e {
-                    Error::Interrupted { stage, .. } => Error::Interrupted { stage, undone },
+                    Error::Interrupted { stage, signal, .. } => Error::Interrupted { stage, undone, signal },
                     other if !left.is_empty() => Error::Docker {
                         action: "undoing a failed run".into(),
                         message: format!("{other}; {undone}"),
@@ -273,4 +273,8 @@ fn upload(
             }
         }
     })
+}
+
+fn interrupted(signal: i32) -> Error {
+    Error::Interrupted { stage: "creating Docker secrets".into(), undone: String::new(), signal }
 }

@@ -158,10 +158,10 @@ pub fn vue_i18n_display(messages: &[String]) -> Vec<String> {
 pub fn served_path(report: &serde_json::Value, path: &str) -> String {
     let renamed = report["cache_busting"]["renamed"].as_object();
     for (from, to) in renamed.into_iter().flatten() {
-        if let (Some(rest), Some(to)) = (path.strip_prefix(from.as_str()), to.as_str()) {
-            if ["", ".map", ".gz", ".br", ".map.gz", ".map.br"].contains(&rest) {
-                return format!("{to}{rest}");
-            }
+        if let (Some(rest), Some(to)) = (path.strip_prefix(from.as_str()), to.as_str())
+            && ["", ".map", ".gz", ".br", ".map.gz", ".map.br"].contains(&rest)
+        {
+            return format!("{to}{rest}");
         }
     }
     path.to_string()
