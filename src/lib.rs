@@ -7,6 +7,7 @@
 //! - [`patchset`]: the version-specific rules, loaded from TOML.
 //! - [`render`]: the engine applying rules to a [`tree::BaseTree`].
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
+//! - [`overrides`]: the brand's per-locale wording (`[strings]`).
 //! - [`audit`]: what is left of the upstream brand in a tree, and damage.
 //!
 //! Between the two (pure, no Docker):
@@ -45,6 +46,7 @@ pub mod fleet;
 pub mod icon;
 pub mod identity;
 pub mod installation;
+pub mod overrides;
 pub mod patchset;
 pub mod pipeline;
 pub mod preview;

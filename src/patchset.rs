@@ -40,6 +40,8 @@ pub struct PatchSet {
     pub audit: AuditSpec,
     /// The product name in text, every form, told from code (`[name]`).
     pub product: crate::scan::name::NameSpec,
+    /// Where the messages live, for the brand's `[strings]` overrides.
+    pub strings: Option<crate::overrides::Spec>,
     /// Digest of every file of the patch set.
     pub digest: String,
 }
@@ -201,6 +203,7 @@ struct RawFile {
     #[serde(default)]
     keep: Vec<RawKeep>,
     name: Option<RawName>,
+    strings: Option<crate::overrides::RawSpec>,
 }
 
 /// `[name]`: what around the product name makes it code (regexes).
@@ -347,6 +350,7 @@ impl PatchSet {
         let mut raw_audit_text = Vec::new();
         let mut raw_keep = Vec::new();
         let mut raw_name: Option<(RawName, PathBuf)> = None;
+        let mut strings = None;
         let mut hasher = sha2::Sha256::default();
         for path in &files {
             let text = match std::fs::read_to_string(path) {
@@ -391,6 +395,16 @@ impl PatchSet {
                 raw_audit_text.extend(a.text.into_iter().map(|t| (t, path.clone())));
             }
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
+            if let Some(raw) = raw.strings {
+                match crate::overrides::Spec::compile(raw, dir, path) {
+                    Ok(spec) => {
+                        let bytes = std::fs::read(&spec.catalogue).unwrap_or_default();
+                        sha2::Digest::update(&mut hasher, &bytes);
+                        strings = Some(spec);
+                    }
+                    Err(p) => problems.push(p),
+                }
+            }
             if let Some(n) = raw.name {
                 if raw_name.is_some() {
                     problems.push(Problem::new(path, Some("name".into()), "a second [name] table", "keep one"));
@@ -471,6 +485,7 @@ impl PatchSet {
             rules,
             audit,
             product,
+            strings,
             digest: hex::encode(hasher.finalize()),
         })
     }
@@ -597,7 +612,7 @@ fn default_root() -> String {
     "/app".into()
 }
 
-fn build_globs(globs: &[String]) -> std::result::Result<GlobSet, String> {
+pub(crate) fn build_globs(globs: &[String]) -> std::result::Result<GlobSet, String> {
     let mut b = GlobSetBuilder::new();
     for g in globs {
         b.add(Glob::new(g).map_err(|e| format!("bad glob {g:?}: {e}"))?);
