@@ -278,8 +278,9 @@ pub fn apply_js(
     locales: &BTreeSet<String>,
     min_locales: usize,
 ) -> Option<(String, Vec<Edit>, Found)> {
-    // Cheap pre-filter: a chunk naming no overridden locale holds none of them.
-    if !strings.keys().any(|l| src.contains(l.as_str())) {
+    // Cheap pre-filter: a chunk naming no overridden locale as a key or an
+    // export holds none of them.
+    if !strings.keys().any(|l| src.contains(&format!("{l}:")) || src.contains(&format!(" as {l}"))) {
         return None;
     }
     let alloc = Allocator::default();
@@ -625,8 +626,13 @@ impl Spec {
 /// The brand's overrides checked against the patch set's catalogue: every
 /// problem, each naming `file` (the brand's `brand.toml`), field and fix.
 pub fn check(spec: Option<&Spec>, file: &Path, strings: &Strings) -> Result<(), Vec<Problem>> {
+    checked(spec, file, strings).map(drop)
+}
+
+/// [`check`], returning the catalogue read (`None` without overrides).
+fn checked(spec: Option<&Spec>, file: &Path, strings: &Strings) -> Result<Option<Catalogue>, Vec<Problem>> {
     if strings.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(spec) = spec else {
         return Err(vec![Problem::new(
@@ -636,8 +642,9 @@ pub fn check(spec: Option<&Spec>, file: &Path, strings: &Strings) -> Result<(), 
             "remove [strings], or use a patch set with a [strings] table",
         )]);
     };
-    let problems = spec.read_catalogue().map_err(|p| vec![p])?.validate(file, strings);
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    let catalogue = spec.read_catalogue().map_err(|p| vec![p])?;
+    let problems = catalogue.validate(file, strings);
+    if problems.is_empty() { Ok(Some(catalogue)) } else { Err(problems) }
 }
 
 /// The brand's overrides ready to apply in a render.
@@ -658,10 +665,8 @@ pub struct Applied {
 impl<'b> Apply<'b> {
     /// `None` when there is nothing to override. Validates first.
     pub fn new(spec: Option<&'b Spec>, file: &Path, strings: &'b Strings) -> Result<Option<Apply<'b>>, Vec<Problem>> {
-        check(spec, file, strings)?;
-        let Some(spec) = spec.filter(|_| !strings.is_empty()) else { return Ok(None) };
-        let locales = spec.read_catalogue().map_err(|p| vec![p])?.locales.into_keys().collect();
-        Ok(Some(Apply { spec, strings, locales }))
+        let (Some(catalogue), Some(spec)) = (checked(spec, file, strings)?, spec) else { return Ok(None) };
+        Ok(Some(Apply { spec, strings, locales: catalogue.locales.into_keys().collect() }))
     }
 
     pub fn targets(&self, path: &str) -> bool {
