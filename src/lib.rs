@@ -10,6 +10,7 @@
 //! - [`scan`], [`actions`], [`escape`]: the format-aware pieces it uses.
 //! - [`cachebust`]: new names for content-named files the overlay changed,
 //!   `?v=` for unhashed ones, and the reference walk that checks them.
+//! - [`overrides`]: the brand's per-locale wording (`[strings]`).
 //! - [`audit`]: what is left of the upstream brand in a tree, and damage.
 //!
 //! Between the two (pure, no Docker):
@@ -55,6 +56,7 @@ pub mod image_ref;
 pub mod installation;
 pub mod interrupt;
 pub mod output;
+pub mod overrides;
 pub mod patches;
 pub mod patchset;
 pub mod pipeline;

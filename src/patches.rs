@@ -102,7 +102,12 @@ impl Library {
                 if name.is_empty() || !files.iter().any(|(p, _)| p.ends_with("patchset.toml")) {
                     return Ok(None);
                 }
-                PatchSet::from_files(&Path::new(BUILT_IN_PREFIX).join(name), files).map(Some)
+                // The patch set's other files (the message catalogue) by name.
+                let data = |file: &str| {
+                    let path = format!("{name}/{file}");
+                    embedded::FILES.iter().find(|(p, _)| *p == path).map(|(_, bytes)| bytes.to_vec())
+                };
+                PatchSet::from_files(&Path::new(BUILT_IN_PREFIX).join(name), files, &data).map(Some)
             }
             Library::Dir(dir) => {
                 let set = if dir.join("patchset.toml").is_file() { dir.clone() } else { dir.join(name) };

@@ -42,6 +42,8 @@ pub struct PatchSet {
     pub cache_busting: crate::cachebust::Spec,
     /// The product name in text, every form, told from code (`[name]`).
     pub product: crate::scan::name::NameSpec,
+    /// Where the messages live, for the brand's `[strings]` overrides.
+    pub strings: Option<crate::overrides::Spec>,
     /// Digest of every file of the patch set.
     pub digest: String,
     /// The upstream files the rules replace or recognise, by hash
@@ -278,6 +280,7 @@ struct RawFile {
     #[serde(default)]
     stock: Vec<RawStock>,
     name: Option<RawName>,
+    strings: Option<crate::overrides::RawSpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -432,14 +435,20 @@ impl PatchSet {
                 (p, text)
             })
             .collect();
-        PatchSet::from_files(dir, files)
+        // The patch set's other files (the message catalogue) by name.
+        let data = |name: &str| std::fs::read(dir.join(name)).ok();
+        PatchSet::from_files(dir, files, &data)
     }
 
     /// Compiles a patch set from its `*.toml` files (path as named in
     /// errors, text or why it could not be read), in name order. The digest
     /// depends on the file names and texts only, so the built-in copy of a
     /// patch set and the same files in a directory hash alike.
-    pub fn from_files(dir: &Path, files: Vec<(PathBuf, std::result::Result<String, String>)>) -> Result<PatchSet> {
+    pub fn from_files(
+        dir: &Path,
+        files: Vec<(PathBuf, std::result::Result<String, String>)>,
+        data: &dyn Fn(&str) -> Option<Vec<u8>>,
+    ) -> Result<PatchSet> {
         let invalid = |problems| Error::InvalidPatchSet { dir: dir.to_path_buf(), problems };
         let mut problems = Vec::new();
         let mut header: Option<(RawHeader, PathBuf)> = None;
@@ -451,6 +460,7 @@ impl PatchSet {
         let mut raw_cache = Vec::new();
         let mut raw_stock = Vec::new();
         let mut raw_name: Option<(RawName, PathBuf)> = None;
+        let mut strings = None;
         let mut hasher = sha2::Sha256::default();
         for (path, text) in &files {
             let text = match text {
@@ -497,6 +507,15 @@ impl PatchSet {
             raw_keep.extend(raw.keep.into_iter().map(|k| (k, path.clone())));
             raw_cache.extend(raw.cache_busting.map(|c| (c, path.clone())));
             raw_stock.extend(raw.stock.into_iter().map(|k| (k, path.clone())));
+            if let Some(raw) = raw.strings {
+                match crate::overrides::Spec::compile(raw, path, data) {
+                    Ok(spec) => {
+                        sha2::Digest::update(&mut hasher, &spec.catalogue);
+                        strings = Some(spec);
+                    }
+                    Err(p) => problems.push(p),
+                }
+            }
             if let Some(n) = raw.name {
                 if raw_name.is_some() {
                     problems.push(Problem::new(path, Some("name".into()), "a second [name] table", "keep one"));
@@ -580,6 +599,7 @@ impl PatchSet {
             audit,
             cache_busting,
             product,
+            strings,
             digest: hex::encode(hasher.finalize()),
             stock,
         })

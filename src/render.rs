@@ -18,6 +18,7 @@ use crate::compress;
 use crate::edits::Chain;
 use crate::error::{Error, Problem, Result};
 use crate::icon::{self, IconStyle};
+use crate::overrides;
 use crate::patchset::{AssetSource, Background, IconSpec, Op, PatchSet, Rule, Scope};
 use crate::report::{Change, FileReport, Report, RuleReport, Skipped, Totals};
 use crate::scan::name::NameSpec;
@@ -152,12 +153,17 @@ struct FileResult {
     /// How the bytes moved, when every changing rule said (for source maps).
     edits: Option<Chain>,
     problems: Vec<Problem>,
+    /// The brand's `[strings]` overrides this file held.
+    found: overrides::Found,
 }
 
 /// Renders the overlay. Errors list every drift problem found.
 pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) -> Result<(Overlay, Report)> {
     let links = merged_links(ps, brand);
     let prepared: Vec<Prepared> = ps.rules.iter().map(|r| prepare(r, brand, &links, &ps.product)).collect();
+    let brand_file = brand.pack.root().join(crate::brand::BRAND_FILE);
+    let strings = overrides::Apply::new(ps.strings.as_ref(), &brand_file, &brand.strings)
+        .map_err(|problems| Error::InvalidBrand { pack: brand.pack.root().to_path_buf(), problems })?;
 
     // Plan: which rules touch which file.
     let mut problems = Vec::new();
@@ -204,11 +210,16 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     if !problems.is_empty() {
         return Err(Error::Drift { patchset: ps.name.clone(), problems });
     }
+    if let Some(s) = &strings {
+        for f in tree.files().iter().filter(|f| s.targets(f) && !ps.never.is_match(f.as_str())) {
+            plan.entry(f.clone()).or_insert((false, Vec::new()));
+        }
+    }
 
     // Apply, file by file, in parallel.
     let results: Vec<FileResult> = plan
         .par_iter()
-        .map(|(path, (created, rules))| apply_file(ps, &prepared, tree, path, *created, rules))
+        .map(|(path, (created, rules))| apply_file(ps, &prepared, strings.as_ref(), tree, path, *created, rules))
         .collect();
 
     // Aggregate counts; a non-optional rule that changed nothing is drift.
@@ -245,9 +256,27 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
             }
         }
     }
+    if let Some(s) = &strings
+        && !opts.partial
+    {
+        let found: overrides::Found = results.iter().flat_map(|r| r.found.iter().cloned()).collect();
+        for (locale, key) in s.missing(&found) {
+            problems.push(Problem::new(
+                &brand_file,
+                Some(format!("strings.{locale}.\"{key}\"")),
+                "is in the patch set's catalogue but in no message file of the base",
+                format!(
+                    "the base is not {} as the patch set expects: check the base, or the patch set's [strings]",
+                    ps.name
+                ),
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(Error::Drift { patchset: ps.name.clone(), problems });
     }
+    let overridden: Vec<String> =
+        results.iter().filter(|r| !r.found.is_empty() && r.new.is_some()).map(|r| r.path.clone()).collect();
 
     // Collect the overlay and regenerate compressed siblings.
     let mut overlay = Overlay::default();
@@ -262,7 +291,10 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     for r in results {
         let Some(new) = r.new else { continue };
         let changed = || r.rules.iter().filter(|a| a.changed);
-        let rule_ids: Vec<String> = changed().map(|a| ps.rules[a.rule].id.clone()).collect();
+        let mut rule_ids: Vec<String> = changed().map(|a| ps.rules[a.rule].id.clone()).collect();
+        if !r.found.is_empty() {
+            rule_ids.push("strings".into());
+        }
         let replacements = changed().map(|a| a.counts.iter().sum::<usize>()).sum();
         reports.push(FileReport {
             path: r.path.clone(),
@@ -273,6 +305,9 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
             bytes_after: new.len() as u64,
         });
         overlay.files.insert(r.path, new);
+    }
+    if let Some(s) = &strings {
+        override_maps(s, tree, &overridden, &mut overlay, &mut reports)?;
     }
     follow_source_maps(tree, &moved, &mut overlay, &mut reports)?;
     let siblings: Vec<(String, String, compress::Encoder)> = overlay
@@ -350,6 +385,54 @@ pub fn render(brand: &Brand, ps: &PatchSet, tree: &dyn BaseTree, opts: Options) 
     Ok((overlay, report))
 }
 
+/// The brand's wording in the `sourcesContent` of the maps of `chunks`.
+fn override_maps(
+    strings: &overrides::Apply,
+    tree: &dyn BaseTree,
+    chunks: &[String],
+    overlay: &mut Overlay,
+    reports: &mut Vec<FileReport>,
+) -> Result<()> {
+    for map in chunks.iter().map(|c| format!("{c}.map")).filter(|m| tree.exists(m)) {
+        let old = match overlay.files.get(&map) {
+            Some(b) => b.clone(),
+            None => tree.read(&map)?,
+        };
+        let new = strings.apply_map(&old).map_err(|why| {
+            Error::Input(Problem::new(&map, None, format!("is not a valid source map: {why}"), "check the base tree"))
+        })?;
+        let Some(new) = new else { continue };
+        put_map(tree, map, new, "strings", overlay, reports);
+    }
+    Ok(())
+}
+
+/// Puts a rewritten map into the overlay, saying in the report what rewrote it.
+fn put_map(
+    tree: &dyn BaseTree,
+    map: String,
+    bytes: Vec<u8>,
+    by: &str,
+    overlay: &mut Overlay,
+    reports: &mut Vec<FileReport>,
+) {
+    match reports.iter_mut().find(|r| r.path == map) {
+        Some(r) => {
+            r.rules.push(by.into());
+            r.bytes_after = bytes.len() as u64;
+        }
+        None => reports.push(FileReport {
+            path: map.clone(),
+            change: Change::Changed,
+            rules: vec![by.into()],
+            replacements: 0,
+            bytes_before: tree.size(&map).unwrap_or(0),
+            bytes_after: bytes.len() as u64,
+        }),
+    }
+    overlay.files.insert(map, bytes);
+}
+
 /// Moves the `mappings` of `X.js.map` with the code of a patched `X.js`, so
 /// devtools and error trackers still point at the right source lines.
 fn follow_source_maps(
@@ -383,21 +466,7 @@ fn follow_source_maps(
                 "check the source map is valid JSON (v3)",
             ))
         })?;
-        match reports.iter_mut().find(|r| r.path == map) {
-            Some(r) => {
-                r.rules.push("mappings".into());
-                r.bytes_after = bytes.len() as u64;
-            }
-            None => reports.push(FileReport {
-                path: map.clone(),
-                change: Change::Changed,
-                rules: vec!["mappings".into()],
-                replacements: 0,
-                bytes_before: tree.size(&map).unwrap_or(0),
-                bytes_after: bytes.len() as u64,
-            }),
-        }
-        overlay.files.insert(map, bytes);
+        put_map(tree, map, bytes, "mappings", overlay, reports);
     }
     Ok(())
 }
@@ -405,6 +474,7 @@ fn follow_source_maps(
 fn apply_file(
     ps: &PatchSet,
     prepared: &[Prepared],
+    strings: Option<&overrides::Apply>,
     tree: &dyn BaseTree,
     path: &str,
     created: bool,
@@ -418,6 +488,7 @@ fn apply_file(
         rules: Vec::new(),
         edits: Some(Chain::new()),
         problems: Vec::new(),
+        found: overrides::Found::new(),
     };
     let base = if created {
         None
@@ -449,6 +520,17 @@ fn apply_file(
             }
             Err(why) => result.problems.push(drift_in(ps, rule, path, why)),
         }
+    }
+    // The brand's own wording last, so that it stands as written.
+    if let Some(s) = strings
+        && let Some(applied) = s.apply(path, current.as_deref().or(base.as_deref()).unwrap_or_default())
+    {
+        current = Some(applied.bytes);
+        match (&mut result.edits, applied.edits) {
+            (Some(chain), Some(edits)) => chain.push(edits),
+            (slot, _) => *slot = None,
+        }
+        result.found = applied.found;
     }
     if let (Some(new), Some(old)) = (&current, &base) {
         if new == old {

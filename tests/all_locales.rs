@@ -254,6 +254,9 @@ fn the_audit_sees_every_form_and_a_disabled_name_rule_is_caught() {
         copy_dir(&repo().join("patches/chatwoot-v3.15.0"), &disabled);
         for e in std::fs::read_dir(&disabled).unwrap().map(|e| e.unwrap()) {
             let f = e.file_name().to_string_lossy().to_string();
+            if !f.ends_with(".toml") {
+                continue; // the strings catalogue (gzip) is data the edits leave alone
+            }
             std::fs::write(e.path(), edit(&f, std::fs::read_to_string(e.path()).unwrap())).unwrap();
         }
         let lame = dir.join("lame");

@@ -39,6 +39,10 @@ pub const TODO: &str = "TODO";
 pub const BRAND_ID_RULE: &str =
     "lower-case letters, digits and `-`, starting with a letter and not ending with `-`, at most 32 characters";
 
+/// Bounds on `[strings]` (a pack is untrusted): characters per message, overrides in all.
+const MAX_STRING: usize = 8192;
+const MAX_STRINGS: usize = 20_000;
+
 #[derive(Debug)]
 pub struct Brand {
     /// The pack's directory name (`nexa`), used in tags and file names.
@@ -57,6 +61,9 @@ pub struct Brand {
     pub links: Vec<(String, String)>,
     pub image: Image,
     pub stack: Stack,
+    /// `[strings.<locale>]`: per-locale wording (checked against the patch
+    /// set's catalogue by [`crate::overrides::check`]).
+    pub strings: crate::overrides::Strings,
     /// Digest over `brand.toml` and every file it references.
     pub digest: String,
     /// Figures worth showing (contrast ratios), not problems.
@@ -438,6 +445,25 @@ impl Brand {
             c.problem("stack.domain", format!("\"{domain}\" is not a host name"), "use a name like chat.acme.example");
         }
         let stack = stack_settings(&mut c, &raw.stack, domain);
+        for (locale, keys) in &raw.strings {
+            for (key, text) in keys {
+                if text.trim().is_empty() || text.chars().count() > MAX_STRING {
+                    c.problem(
+                        &format!("strings.{locale}.\"{key}\""),
+                        format!("is empty or longer than {MAX_STRING} characters"),
+                        "write the message's text",
+                    );
+                }
+            }
+        }
+        let overrides: usize = raw.strings.values().map(|k| k.len()).sum();
+        if overrides > MAX_STRINGS {
+            c.problem(
+                "strings",
+                format!("has {overrides} overrides, more than {MAX_STRINGS}"),
+                "override fewer messages",
+            );
+        }
 
         if !c.problems.is_empty() {
             return Err(invalid(c.problems));
@@ -460,6 +486,7 @@ impl Brand {
             links,
             image: Image { repository, base },
             stack,
+            strings: raw.strings,
             digest,
             notes,
         })

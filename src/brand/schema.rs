@@ -25,6 +25,9 @@ pub struct RawBrandFile {
     pub image: RawImage,
     #[serde(default)]
     pub stack: RawStack,
+    /// `[strings.<locale>]`: message key → the brand's wording.
+    #[serde(default)]
+    pub strings: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

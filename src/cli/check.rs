@@ -14,6 +14,14 @@ pub struct Args {
 
 pub fn run(cli: &Cli, args: &Args) -> Result<()> {
     let brand = cli.load_brand(&args.brand)?;
+    if !brand.strings.is_empty() {
+        // `[strings]` is checked against the catalogue of the brand's patch set.
+        let ps = cli.load_patchset(&brand)?;
+        let file = brand.pack.root().join(crate::brand::BRAND_FILE);
+        crate::overrides::check(ps.strings.as_ref(), &file, &brand.strings).map_err(|problems| {
+            crate::error::Error::InvalidBrand { pack: brand.pack.root().to_path_buf(), problems }
+        })?;
+    }
     if args.json {
         let palette: serde_json::Map<String, serde_json::Value> =
             brand.palette.iter().map(|(k, c)| (k.to_string(), c.hex().into())).collect();
