@@ -214,3 +214,48 @@ fn ctrl_c_after_the_load_before_the_tag() {
 fn ctrl_c_during_a_dockerfile_build() {
     interrupt_at("POST /build", "build", &["--builder", "dockerfile"], libc::SIGINT);
 }
+
+/// What a SIGKILLed build leaves on the daemon (an extraction container that
+/// carries its owner `host/pid`) is removed by the next extraction; a live
+/// run's container is left alone.
+#[test]
+fn extraction_containers_of_dead_runs_are_collected() {
+    let (base, _) = fixture_base();
+    // The leftovers come from an image of their own, so no other test's
+    // "no container left" check ever sees them.
+    let stuff = tempfile::tempdir().unwrap();
+    std::fs::write(stuff.path().join("x"), "x").unwrap();
+    let image = import_as(&docker(), stuff.path(), &format!("whitelabel-test/leftover:{}", std::process::id()));
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let mut dead = Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let create = |owner: String| {
+        let o = Command::new("docker")
+            .args(["create", "--label", "io.whitelabel.extract=1", "--label"])
+            .arg(format!("io.whitelabel.extract.owner={owner}"))
+            .args([&image, "/never-runs"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let killed = create(format!("{host}/{dead_pid}"));
+    let alive = create(format!("{host}/{}", std::process::id()));
+    assert_eq!(containers_of(&image).len(), 2);
+
+    let cache = tempfile::tempdir().unwrap();
+    let repository = repo_name("collect");
+    let args =
+        ["--patches", PATCHES, "build", "nexa", "--base", &base, "--repository", &repository, "--no-cache", "--json"];
+    ok(&wl(&args, cache.path(), &[]));
+    let left = containers_of(&image);
+    assert!(!left.contains(&killed), "the dead run's container is collected");
+    assert!(left.contains(&alive), "a live run's container is not touched");
+
+    let _ = Command::new("docker").args(["rm", "-f", &alive]).output();
+    let _ = Command::new("docker").args(["rmi", "-f", &image]).output();
+    for tag in local_tags(&repository) {
+        let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    }
+}

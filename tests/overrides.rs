@@ -107,11 +107,12 @@ fn overrides_reach_every_message_object_map_and_rails_file_literally() {
          [strings.fi]\n\"LOGIN.TITLE\" = \"Kirjaudu Nexaan\"\n"
     ));
     let (_o, out, report) = render(&variant_dir(&pack), &app, &[]);
-    let assets = out.join("public/vite/assets");
+    // A changed content-named chunk is in the overlay under its new name.
+    let at = |p: &str| out.join(served_path(&report, &format!("public/vite/assets/{p}")));
 
-    let dashboard = locales::evaluate(&assets.join("dashboard-locales-Lc0a1b2c.js"));
-    let widget = locales::evaluate(&assets.join("widget-locales-Wd3e4f5a.js"));
-    let survey = locales::evaluate(&assets.join("survey-locales-Sv6b7c8d.js"));
+    let dashboard = locales::evaluate(&at("dashboard-locales-AbC123xy.js"));
+    let widget = locales::evaluate(&at("widget-locales-Wd3e4f5a.js"));
+    let survey = locales::evaluate(&at("survey-locales-Sv6b7c8d.js"));
     let messages: Vec<String> = [
         &dashboard["pt_BR"]["LOGIN"]["TITLE"],
         &widget["pt_BR"]["TEAM_AVAILABILITY"]["ONLINE"],
@@ -140,7 +141,7 @@ fn overrides_reach_every_message_object_map_and_rails_file_literally() {
 
     // The maps' JSON sources say the same.
     let map: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(assets.join("dashboard-locales-Lc0a1b2c.js.map")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(at("dashboard-locales-AbC123xy.js.map")).unwrap()).unwrap();
     let sources = map["sources"].as_array().unwrap();
     let login = sources.iter().position(|s| s.as_str().unwrap().ends_with("/pt_BR/login.json")).unwrap();
     let json: serde_json::Value = serde_json::from_str(map["sourcesContent"][login].as_str().unwrap()).unwrap();
@@ -150,7 +151,7 @@ fn overrides_reach_every_message_object_map_and_rails_file_literally() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["path"] == path && f["rules"].to_string().contains("strings"))
+            .any(|f| f["path"] == served_path(&report, path).as_str() && f["rules"].to_string().contains("strings"))
     };
     assert!(
         said("public/vite/assets/survey-locales-Sv6b7c8d.js"),
@@ -166,8 +167,8 @@ fn overrides_reach_every_message_object_map_and_rails_file_literally() {
     assert_eq!(email, "Já existe uma conta Nexa com a@b.c (100%)");
     let neighbour = rails(&yml, &["pt_BR", "errors", "signup", "invalid_email"], "x: 1");
     assert_eq!(neighbour, "Você digitou um email inválido", "the rest of the file is as it was");
-    for chunk in ["dashboard-locales-Lc0a1b2c.js", "widget-locales-Wd3e4f5a.js", "survey-locales-Sv6b7c8d.js"] {
-        node_check(chunk, &std::fs::read(assets.join(chunk)).unwrap()).unwrap();
+    for chunk in ["dashboard-locales-AbC123xy.js", "widget-locales-Wd3e4f5a.js", "survey-locales-Sv6b7c8d.js"] {
+        node_check(chunk, &std::fs::read(at(chunk)).unwrap()).unwrap();
     }
 }
 
