@@ -285,19 +285,20 @@ fn encode(digest: &[u8], alphabet: Alphabet, len: usize) -> String {
 }
 
 /// The content-named files of a tree and the names they use.
-struct Graph {
+struct Graph<'a> {
     paths: Vec<String>,
     /// Hash range of each file's name.
     hash: Vec<Range<usize>>,
     alphabet: Vec<Alphabet>,
     by_name: HashMap<String, Vec<usize>>,
-    bytes: Vec<Vec<u8>>,
+    /// Each file's bytes: the overlay's (borrowed) or read from the tree.
+    bytes: Vec<std::borrow::Cow<'a, [u8]>>,
     /// References in each file: (byte range of the name, target).
     refs: Vec<Vec<(Range<usize>, usize)>>,
 }
 
-impl Graph {
-    fn build(spec: &Spec, tree: &dyn BaseTree, overlay: &Overlay) -> Result<Graph> {
+impl<'a> Graph<'a> {
+    fn build(spec: &Spec, tree: &dyn BaseTree, overlay: &'a Overlay) -> Result<Graph<'a>> {
         let mut paths = Vec::new();
         let mut hash = Vec::new();
         let mut alphabet = Vec::new();
@@ -314,11 +315,11 @@ impl Graph {
         for (i, p) in paths.iter().enumerate() {
             by_name.entry(basename(p).to_string()).or_default().push(i);
         }
-        let bytes: Vec<Vec<u8>> = paths
+        let bytes: Vec<std::borrow::Cow<'a, [u8]>> = paths
             .par_iter()
             .map(|p| match overlay.files.get(p) {
-                Some(b) => Ok(b.clone()),
-                None => tree.read(p),
+                Some(b) => Ok(std::borrow::Cow::Borrowed(b.as_slice())),
+                None => tree.read(p).map(std::borrow::Cow::Owned),
             })
             .collect::<Result<_>>()?;
         let refs = bytes
@@ -352,6 +353,28 @@ impl Graph {
         }
         h.update(&b[at..]);
         h.finalize().into()
+    }
+
+    /// `i`'s bytes with each name it references that `names` renames
+    /// replaced (the references were found when the graph was built).
+    fn rewritten(&self, i: usize, names: &HashMap<String, String>) -> Vec<u8> {
+        let b = &self.bytes[i];
+        let mut out = Vec::with_capacity(b.len());
+        let mut at = 0;
+        for (r, _) in &self.refs[i] {
+            // A name shared by two files is one reference, listed twice.
+            if r.start < at {
+                continue;
+            }
+            let Some(new) = names.get(std::str::from_utf8(&b[r.clone()]).expect("a matched name is UTF-8")) else {
+                continue;
+            };
+            out.extend_from_slice(&b[at..r.start]);
+            out.extend_from_slice(new.as_bytes());
+            at = r.end;
+        }
+        out.extend_from_slice(&b[at..]);
+        out
     }
 
     /// Every file `from` reaches through references, itself included.
@@ -497,20 +520,33 @@ fn rename_hashed(w: &mut Work) -> Result<()> {
         }
         new_path[i] = Some(path);
     }
-    for (i, to) in new_path.into_iter().enumerate() {
-        let Some(to) = to else { continue };
-        let from = g.paths[i].clone();
-        let bytes = rewrite(&g.bytes[i], &names).unwrap_or_else(|| g.bytes[i].clone());
+    // The new bytes of every renamed file and its map, side by side; the
+    // overlay changes after, one file at a time.
+    let moved = new_path
+        .into_par_iter()
+        .enumerate()
+        .filter_map(|(i, to)| to.map(|to| (i, to)))
+        .map(|(i, to)| {
+            let from = g.paths[i].clone();
+            let bytes = g.rewritten(i, &names);
+            let map_from = format!("{from}.map");
+            let map = match overlay.files.get(&map_from) {
+                Some(b) => Some(rewrite(b, &names).unwrap_or_else(|| b.clone())),
+                None if tree.exists(&map_from) => {
+                    let map = tree.read(&map_from)?;
+                    Some(rewrite(&map, &names).unwrap_or(map))
+                }
+                None => None,
+            };
+            Ok((from, to, bytes, map))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    drop(g);
+    for (from, to, bytes, map) in moved {
         move_file(tree, overlay, reports, &from, &to, bytes, "cache-busting: renamed");
         written.insert(to.clone(), from.clone());
-        let (map_from, map_to) = (format!("{from}.map"), format!("{to}.map"));
-        let map = match overlay.files.get(&map_from) {
-            Some(b) => Some(b.clone()),
-            None if tree.exists(&map_from) => Some(tree.read(&map_from)?),
-            None => None,
-        };
-        if let Some(map) = map {
-            let bytes = rewrite(&map, &names).unwrap_or(map);
+        if let Some(bytes) = map {
+            let (map_from, map_to) = (format!("{from}.map"), format!("{to}.map"));
             move_file(tree, overlay, reports, &map_from, &map_to, bytes, "cache-busting: renamed with its file");
             written.insert(map_to, map_from);
         }
