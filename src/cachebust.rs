@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compress;
 use crate::error::{Error, Problem, Result};
-use crate::render::Overlay;
+use crate::render::{Overlay, put};
 use crate::report::{Change, FileReport};
 use crate::tree::BaseTree;
 
@@ -629,32 +629,6 @@ fn move_file(
         }),
     }
     overlay.files.insert(to.to_string(), bytes);
-}
-
-/// `path` gets new bytes in place; its report says why.
-fn put(
-    tree: &dyn BaseTree,
-    overlay: &mut Overlay,
-    reports: &mut Vec<FileReport>,
-    path: &str,
-    bytes: Vec<u8>,
-    why: &str,
-) {
-    match reports.iter_mut().find(|r| r.path == path) {
-        Some(r) => {
-            r.rules.push(why.to_string());
-            r.bytes_after = bytes.len() as u64;
-        }
-        None => reports.push(FileReport {
-            path: path.to_string(),
-            change: Change::Changed,
-            rules: vec![why.to_string()],
-            replacements: 0,
-            bytes_before: tree.size(path).unwrap_or(0),
-            bytes_after: bytes.len() as u64,
-        }),
-    }
-    overlay.files.insert(path.to_string(), bytes);
 }
 
 /// Absolute URL paths (`/favicon-32x32.png`, JSON's `\/x.png`) in `text`

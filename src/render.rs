@@ -402,35 +402,36 @@ fn override_maps(
             Error::Input(Problem::new(&map, None, format!("is not a valid source map: {why}"), "check the base tree"))
         })?;
         let Some(new) = new else { continue };
-        put_map(tree, map, new, "strings", overlay, reports);
+        put(tree, overlay, reports, &map, new, "strings");
     }
     Ok(())
 }
 
-/// Puts a rewritten map into the overlay, saying in the report what rewrote it.
-fn put_map(
+/// `path` gets new bytes in the overlay; its report says why (a file the
+/// rules did not touch gets a report of its own).
+pub(crate) fn put(
     tree: &dyn BaseTree,
-    map: String,
-    bytes: Vec<u8>,
-    by: &str,
     overlay: &mut Overlay,
     reports: &mut Vec<FileReport>,
+    path: &str,
+    bytes: Vec<u8>,
+    why: &str,
 ) {
-    match reports.iter_mut().find(|r| r.path == map) {
+    match reports.iter_mut().find(|r| r.path == path) {
         Some(r) => {
-            r.rules.push(by.into());
+            r.rules.push(why.to_string());
             r.bytes_after = bytes.len() as u64;
         }
         None => reports.push(FileReport {
-            path: map.clone(),
+            path: path.to_string(),
             change: Change::Changed,
-            rules: vec![by.into()],
+            rules: vec![why.to_string()],
             replacements: 0,
-            bytes_before: tree.size(&map).unwrap_or(0),
+            bytes_before: tree.size(path).unwrap_or(0),
             bytes_after: bytes.len() as u64,
         }),
     }
-    overlay.files.insert(map, bytes);
+    overlay.files.insert(path.to_string(), bytes);
 }
 
 /// Moves the `mappings` of `X.js.map` with the code of a patched `X.js`, so
@@ -466,7 +467,7 @@ fn follow_source_maps(
                 "check the source map is valid JSON (v3)",
             ))
         })?;
-        put_map(tree, map, bytes, "mappings", overlay, reports);
+        put(tree, overlay, reports, &map, bytes, "mappings");
     }
     Ok(())
 }
