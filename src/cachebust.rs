@@ -563,10 +563,7 @@ fn rename_hashed(w: &mut Work) -> Result<()> {
         .into_iter()
         .collect();
     for m in manifests {
-        let old = match overlay.files.get(&m) {
-            Some(b) => b.clone(),
-            None => tree.read(&m)?,
-        };
+        let old = overlay.read(tree, &m)?;
         let Some(mut new) = rewrite(&old, &names) else { continue };
         if spec.manifest(&m) == Some(Format::Sprockets) {
             new = describe_sprockets(&m, &new, overlay, dirname(&m))?;
@@ -663,11 +660,7 @@ fn version_unhashed(w: &mut Work) -> Result<()> {
     // before its digest is taken: referrers named by no other referrer first.
     let mut texts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for r in &referrers {
-        let bytes = match overlay.files.get(r) {
-            Some(b) => b.clone(),
-            None => tree.read(r)?,
-        };
-        texts.insert(r.clone(), bytes);
+        texts.insert(r.clone(), overlay.read(tree, r)?);
     }
     let names = |r: &str, texts: &BTreeMap<String, Vec<u8>>| -> BTreeSet<String> {
         url_paths(&texts[r], &v.url_root).map(|(_, p)| p).filter(|p| texts.contains_key(p) && p != r).collect()

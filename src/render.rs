@@ -37,6 +37,16 @@ pub struct Overlay {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
+impl Overlay {
+    /// `path` as the image will hold it: the overlay's bytes, else the base's.
+    pub fn read(&self, tree: &dyn BaseTree, path: &str) -> Result<Vec<u8>> {
+        match self.files.get(path) {
+            Some(b) => Ok(b.clone()),
+            None => tree.read(path),
+        }
+    }
+}
+
 /// A rule made concrete for one brand.
 enum Prepared<'b> {
     Replace(Scope, Replacer),
@@ -394,10 +404,7 @@ fn override_maps(
     reports: &mut Vec<FileReport>,
 ) -> Result<()> {
     for map in chunks.iter().map(|c| format!("{c}.map")).filter(|m| tree.exists(m)) {
-        let old = match overlay.files.get(&map) {
-            Some(b) => b.clone(),
-            None => tree.read(&map)?,
-        };
+        let old = overlay.read(tree, &map)?;
         let new = strings.apply_map(&old).map_err(|why| {
             Error::Input(Problem::new(&map, None, format!("is not a valid source map: {why}"), "check the base tree"))
         })?;
@@ -448,10 +455,7 @@ fn follow_source_maps(
             let map = format!("{js}.map");
             let result = (|| {
                 let old_js = tree.read(js).map_err(|e| e.to_string())?;
-                let old_map = match overlay.files.get(&map) {
-                    Some(b) => b.clone(),
-                    None => tree.read(&map).map_err(|e| e.to_string())?,
-                };
+                let old_map = overlay.read(tree, &map).map_err(|e| e.to_string())?;
                 let (old_js, new_js) = (String::from_utf8_lossy(&old_js), String::from_utf8_lossy(&overlay.files[js]));
                 crate::scan::sourcemap::remap(&old_map, &old_js, &new_js, chain)
             })();
